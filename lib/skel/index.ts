@@ -1,0 +1,7 @@
+export * from './errors'
+export * from './env'
+export * from './cni-args'
+export * from './netconf'
+export * from './validate-names'
+export * from './dispatch'
+export * from './result'

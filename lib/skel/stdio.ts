@@ -1,0 +1,67 @@
+import * as fs from 'node:fs'
+
+// Synchronous I/O on purpose: a plugin reads one config and writes one answer, and sync calls keep
+// the answer on stdout even when the process exits right after.
+
+function sleepMs(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
+}
+
+/** Reads stdin to EOF. Copes with a non-blocking stdin (EAGAIN), which some parents hand down. */
+export function readStdinSync(): Buffer {
+  const chunks: Buffer[] = []
+  const buf = Buffer.allocUnsafe(65536)
+  for (;;) {
+    let n: number
+    try {
+      n = fs.readSync(0, buf, 0, buf.length, null)
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code
+      if (code === 'EAGAIN') {
+        sleepMs(1)
+        continue
+      }
+      if (code === 'EOF') break
+      throw err
+    }
+    if (n === 0) break
+    chunks.push(Buffer.from(buf.subarray(0, n)))
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * Reads stdin for at most `ms`, for VERSION: the spec says the runtime sends {"cniVersion"}, but the
+ * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs.
+ */
+export function readStdinBriefly(ms: number): Promise<string> {
+  if (process.stdin.isTTY) return Promise.resolve('')
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    const stdin = process.stdin
+    const done = (): void => {
+      clearTimeout(timer)
+      stdin.removeAllListeners()
+      stdin.destroy()
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    }
+    const timer = setTimeout(done, ms)
+    stdin.on('data', (c: Buffer) => chunks.push(c))
+    stdin.on('end', done)
+    stdin.on('error', done)
+  })
+}
+
+/** Writes all of `text` to a file descriptor, retrying partial and EAGAIN writes. */
+export function writeAllSync(fd: number, text: string): void {
+  let data = Buffer.from(text, 'utf8')
+  while (data.length > 0) {
+    try {
+      const n = fs.writeSync(fd, data)
+      data = data.subarray(n)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
+      sleepMs(1)
+    }
+  }
+}
