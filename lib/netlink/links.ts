@@ -1,0 +1,259 @@
+/** Links: lookup, listing, flags and attributes, bridges and veth pairs (RTM_*LINK). */
+import {
+  AF,
+  IFF,
+  IFLA,
+  IFLA_BR,
+  IFLA_BRPORT,
+  IFLA_INFO,
+  NLM_F,
+  OPER_STATE,
+  RTEXT_FILTER,
+  RTM,
+  VETH_INFO_PEER,
+} from './consts'
+import { attr, attrMap, cstring, formatMac, parseMac, readCstring, readS32, readU32, readUint, u32, u8 } from './encode'
+import { NetlinkError } from './errors'
+import type { RtnlSocket } from './socket'
+import { IFINFOMSG_LEN, ifinfomsg, parseIfinfomsg } from './structs'
+
+export type OperState = (typeof OPER_STATE)[number]
+
+/** STP state of a bridge port (IFLA_BRPORT_STATE). */
+export type BridgePortState = 'disabled' | 'listening' | 'learning' | 'forwarding' | 'blocking'
+const PORT_STATES: BridgePortState[] = ['disabled', 'listening', 'learning', 'forwarding', 'blocking']
+
+/** A bridge port's settings, read from IFLA_INFO_SLAVE_DATA. */
+export interface BridgePortInfo {
+  state?: BridgePortState
+  hairpin: boolean
+  isolated: boolean
+}
+
+/** A network interface as the kernel reports it (RTM_NEWLINK). */
+export interface Link {
+  index: number
+  name: string
+  /** IFLA_INFO_KIND: 'bridge', 'veth', 'dummy', ...; absent for lo and physical devices. */
+  kind?: string
+  /** Administratively up (IFF_UP). */
+  up: boolean
+  /** RFC 2863 state: 'up', 'down', 'lowerlayerdown', 'unknown', ... */
+  operState: OperState
+  mtu: number
+  /** 'aa:bb:cc:dd:ee:ff', lowercase; '' when the device has no hardware address. */
+  mac: string
+  txQLen?: number
+  /** ifindex of the master (bridge) this link is enslaved to. */
+  master?: number
+  /** IFLA_LINK: for a veth, the peer's ifindex (in the peer's namespace, see linkNetnsId). */
+  peerIndex?: number
+  /** IFLA_LINK_NETNSID: the namespace id (as seen from here) the peer lives in, when it is elsewhere. */
+  linkNetnsId?: number
+  /** Promiscuous mode set by a user (IFF_PROMISC as reported; a bridge's own use does not count). */
+  promisc: boolean
+  /** Bridges only: IFLA_BR_VLAN_FILTERING. */
+  vlanFiltering?: boolean
+  /** Bridge ports only (slave kind 'bridge'). */
+  bridgePort?: BridgePortInfo
+}
+
+export interface CreateBridgeOptions {
+  mtu?: number
+  /** Sets IFLA_BR_VLAN_FILTERING (only sent when given). */
+  vlanFiltering?: boolean
+  txQLen?: number
+}
+
+export interface CreateVethOptions {
+  /** Name of the end created in this socket's namespace. */
+  name: string
+  /** Name of the other end. */
+  peerName: string
+  /** Put the peer directly into the namespace behind this fd (IFLA_NET_NS_FD inside VETH_INFO_PEER). */
+  peerNetnsFd?: number
+  /** MTU of both ends (unless peerMtu is given). */
+  mtu?: number
+  peerMtu?: number
+  mac?: string
+  peerMac?: string
+}
+
+const linkObj = (index: number): string => `link ${index}`
+const nameObj = (name: string): string => JSON.stringify(name)
+
+// Skip the statistics blocks in every reply: we never read them and they are half the message.
+const extMask = (): Buffer => attr(IFLA.EXT_MASK, u32(RTEXT_FILTER.SKIP_STATS))
+
+/** Decodes one RTM_NEWLINK payload (ifinfomsg + IFLA_* attributes). */
+export function parseLink(data: Buffer): Link {
+  const hdr = parseIfinfomsg(data)
+  const a = attrMap(data.subarray(IFINFOMSG_LEN))
+  const get = (t: number): Buffer | undefined => a.get(t)
+  const operState = get(IFLA.OPERSTATE)?.[0] ?? 0
+  const link: Link = {
+    index: hdr.index,
+    name: readCstring(get(IFLA.IFNAME) ?? Buffer.alloc(0)),
+    up: (hdr.flags & IFF.UP) !== 0,
+    operState: OPER_STATE[operState] ?? 'unknown',
+    mtu: get(IFLA.MTU) ? readU32(get(IFLA.MTU)!) : 0,
+    mac: formatMac(get(IFLA.ADDRESS) ?? Buffer.alloc(0)),
+    promisc: (hdr.flags & IFF.PROMISC) !== 0,
+  }
+  const txq = get(IFLA.TXQLEN)
+  if (txq) link.txQLen = readU32(txq)
+  const master = get(IFLA.MASTER)
+  if (master && readU32(master) !== 0) link.master = readU32(master)
+  const peer = get(IFLA.LINK)
+  if (peer && peer.length >= 4) link.peerIndex = readS32(peer)
+  const nsid = get(IFLA.LINK_NETNSID)
+  if (nsid && nsid.length >= 4) link.linkNetnsId = readS32(nsid)
+  const info = get(IFLA.LINKINFO)
+  if (info) parseLinkInfo(info, link)
+  return link
+}
+
+function parseLinkInfo(info: Buffer, link: Link): void {
+  const i = attrMap(info)
+  const kind = i.get(IFLA_INFO.KIND)
+  if (kind) link.kind = readCstring(kind)
+  const data = i.get(IFLA_INFO.DATA)
+  if (link.kind === 'bridge' && data) {
+    const vf = attrMap(data).get(IFLA_BR.VLAN_FILTERING)
+    link.vlanFiltering = vf ? readUint(vf) !== 0 : false
+  }
+  const slaveKind = i.get(IFLA_INFO.SLAVE_KIND)
+  const slaveData = i.get(IFLA_INFO.SLAVE_DATA)
+  if (slaveKind && readCstring(slaveKind) === 'bridge') {
+    const p = slaveData ? attrMap(slaveData) : new Map<number, Buffer>()
+    const state = p.get(IFLA_BRPORT.STATE)
+    const port: BridgePortInfo = {
+      hairpin: readUint(p.get(IFLA_BRPORT.MODE) ?? Buffer.alloc(0)) === 1,
+      isolated: readUint(p.get(IFLA_BRPORT.ISOLATED) ?? Buffer.alloc(0)) !== 0,
+    }
+    if (state) port.state = PORT_STATES[readUint(state)]
+    link.bridgePort = port
+  }
+}
+
+function firstLink(msgs: { type: number; data: Buffer }[]): Link | undefined {
+  const m = msgs.find((x) => x.type === RTM.NEWLINK)
+  return m ? parseLink(m.data) : undefined
+}
+
+/** The link called `name`, or undefined if there is none (ENODEV). */
+export async function getLinkByName(s: RtnlSocket, name: string): Promise<Link | undefined> {
+  try {
+    const req = Buffer.concat([ifinfomsg(), attr(IFLA.IFNAME, cstring(name)), extMask()])
+    return firstLink(await s.request(RTM.GETLINK, req, 0, nameObj(name)))
+  } catch (err) {
+    if (NetlinkError.is(err, 'ENODEV')) return undefined
+    throw err
+  }
+}
+
+/** The link with ifindex `index`, or undefined if there is none (ENODEV). */
+export async function getLinkByIndex(s: RtnlSocket, index: number): Promise<Link | undefined> {
+  try {
+    const req = Buffer.concat([ifinfomsg({ index }), extMask()])
+    return firstLink(await s.request(RTM.GETLINK, req, 0, linkObj(index)))
+  } catch (err) {
+    if (NetlinkError.is(err, 'ENODEV')) return undefined
+    throw err
+  }
+}
+
+/** Every link in the socket's namespace, in ifindex order. */
+export async function listLinks(s: RtnlSocket): Promise<Link[]> {
+  const msgs = await s.dump(RTM.GETLINK, Buffer.concat([ifinfomsg(), extMask()]))
+  return msgs.filter((m) => m.type === RTM.NEWLINK).map((m) => parseLink(m.data))
+}
+
+/** RTM_SETLINK on one ifindex: flag changes in the header, attributes after it. */
+async function setLink(
+  s: RtnlSocket,
+  index: number,
+  change: { flags?: number; mask?: number },
+  attrs: Buffer[] = [],
+): Promise<void> {
+  const hdr = ifinfomsg({ index, flags: change.flags ?? 0, change: change.mask ?? 0 })
+  await s.request(RTM.SETLINK, Buffer.concat([hdr, ...attrs]), 0, linkObj(index))
+}
+
+export async function setLinkUp(s: RtnlSocket, index: number): Promise<void> {
+  await setLink(s, index, { flags: IFF.UP, mask: IFF.UP })
+}
+
+export async function setLinkDown(s: RtnlSocket, index: number): Promise<void> {
+  await setLink(s, index, { flags: 0, mask: IFF.UP })
+}
+
+export async function setPromisc(s: RtnlSocket, index: number, on: boolean): Promise<void> {
+  await setLink(s, index, { flags: on ? IFF.PROMISC : 0, mask: IFF.PROMISC })
+}
+
+export async function setMtu(s: RtnlSocket, index: number, mtu: number): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.MTU, u32(mtu))])
+}
+
+export async function setMac(s: RtnlSocket, index: number, mac: string): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.ADDRESS, parseMac(mac))])
+}
+
+export async function setMaster(s: RtnlSocket, index: number, masterIndex: number): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.MASTER, u32(masterIndex))])
+}
+
+export async function setNoMaster(s: RtnlSocket, index: number): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.MASTER, u32(0))])
+}
+
+export async function setTxQLen(s: RtnlSocket, index: number, qlen: number): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.TXQLEN, u32(qlen))])
+}
+
+/** Moves a link into the namespace behind `netnsFd` (it leaves this socket's view). */
+export async function setLinkNetns(s: RtnlSocket, index: number, netnsFd: number): Promise<void> {
+  await setLink(s, index, {}, [attr(IFLA.NET_NS_FD, u32(netnsFd))])
+}
+
+/** Deletes a link; for a veth this removes both ends. ENODEV when it is already gone. */
+export async function deleteLink(s: RtnlSocket, index: number): Promise<void> {
+  await s.request(RTM.DELLINK, ifinfomsg({ index }), 0, linkObj(index))
+}
+
+/** Creates a bridge (NLM_F_CREATE|NLM_F_EXCL: EEXIST when the name is taken). */
+export async function createBridge(s: RtnlSocket, name: string, opts: CreateBridgeOptions = {}): Promise<void> {
+  const data: Buffer[] = []
+  if (opts.vlanFiltering !== undefined) data.push(attr(IFLA_BR.VLAN_FILTERING, u8(opts.vlanFiltering ? 1 : 0)))
+  const info = [attr(IFLA_INFO.KIND, cstring('bridge'))]
+  if (data.length) info.push(attr(IFLA_INFO.DATA, data))
+  const req = [ifinfomsg({ family: AF.UNSPEC }), attr(IFLA.IFNAME, cstring(name))]
+  if (opts.mtu) req.push(attr(IFLA.MTU, u32(opts.mtu)))
+  if (opts.txQLen !== undefined) req.push(attr(IFLA.TXQLEN, u32(opts.txQLen)))
+  req.push(attr(IFLA.LINKINFO, info))
+  await s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, nameObj(name))
+}
+
+/**
+ * Creates a veth pair in one request: `name` here, `peerName` here or, with peerNetnsFd, directly
+ * in that namespace. VETH_INFO_PEER carries a whole struct ifinfomsg followed by the peer's IFLA_*
+ * attributes. EEXIST when either name is taken (in its namespace).
+ */
+export async function createVethPair(s: RtnlSocket, o: CreateVethOptions): Promise<void> {
+  // Parse both MACs before sending anything, so a bad one fails with Go's message and no side effects.
+  const mac = o.mac ? parseMac(o.mac) : undefined
+  const peerMac = o.peerMac ? parseMac(o.peerMac) : undefined
+  const peerMtu = o.peerMtu ?? o.mtu
+  const peer = [ifinfomsg(), attr(IFLA.IFNAME, cstring(o.peerName))]
+  if (peerMtu) peer.push(attr(IFLA.MTU, u32(peerMtu)))
+  if (peerMac) peer.push(attr(IFLA.ADDRESS, peerMac))
+  if (o.peerNetnsFd !== undefined) peer.push(attr(IFLA.NET_NS_FD, u32(o.peerNetnsFd)))
+  const info = [attr(IFLA_INFO.KIND, cstring('veth')), attr(IFLA_INFO.DATA, [attr(VETH_INFO_PEER, peer)])]
+  const req = [ifinfomsg(), attr(IFLA.IFNAME, cstring(o.name))]
+  if (o.mtu) req.push(attr(IFLA.MTU, u32(o.mtu)))
+  if (mac) req.push(attr(IFLA.ADDRESS, mac))
+  req.push(attr(IFLA.LINKINFO, info))
+  const object = `${nameObj(o.name)} (peer ${nameObj(o.peerName)})`
+  await s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, object)
+}

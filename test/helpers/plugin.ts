@@ -1,0 +1,56 @@
+import { spawnSync } from 'node:child_process'
+import * as path from 'node:path'
+
+/** dist/bin: the built executables, used as CNI_PATH (tests run after `npm run build`). */
+export const BIN_DIR = path.join(__dirname, '..', '..', 'dist', 'bin')
+/** The Go reference plugins from Debian's containernetworking-plugins. */
+export const REF_DIR = '/usr/lib/cni'
+
+export interface PluginRun {
+  code: number
+  stdout: string
+  stderr: string
+  /** stdout parsed as JSON, or undefined when it is empty or not JSON. */
+  json: any
+}
+
+export interface RunOptions {
+  /** The CNI_* variables (and anything else) the runtime would set. */
+  env: Record<string, string | undefined>
+  /** The config on stdin: an object is serialized, a string is sent as it is. */
+  stdin?: object | string
+  /** Path of a namespace to run the plugin in (the test's fake host); default: the current one. */
+  hostNetns?: string
+}
+
+/**
+ * Executes a plugin the way a runtime does: a fresh process, the CNI_* variables on top of a minimal
+ * environment (runtimes do not pass the caller's shell environment), the config on stdin.
+ */
+export function runPlugin(file: string, opts: RunOptions): PluginRun {
+  const env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }
+  for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v
+  const input = typeof opts.stdin === 'string' ? opts.stdin : JSON.stringify(opts.stdin ?? {})
+  const [cmd, args] = opts.hostNetns ? ['nsenter', [`--net=${opts.hostNetns}`, '--', file]] : [file, []]
+  const r = spawnSync(cmd, args as string[], { env, input, encoding: 'utf8', timeout: 60_000 })
+  if (r.error) throw r.error
+  let json: unknown
+  try {
+    json = r.stdout ? JSON.parse(r.stdout) : undefined
+  } catch {
+    json = undefined
+  }
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json }
+}
+
+/** The CNI_* variables of one attachment. */
+export function cniEnv(command: string, a: { containerID?: string; netns?: string; ifName?: string; path?: string; args?: string }) {
+  return {
+    CNI_COMMAND: command,
+    CNI_CONTAINERID: a.containerID,
+    CNI_NETNS: a.netns,
+    CNI_IFNAME: a.ifName,
+    CNI_PATH: a.path ?? BIN_DIR,
+    CNI_ARGS: a.args,
+  }
+}

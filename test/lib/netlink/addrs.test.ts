@@ -1,0 +1,120 @@
+import t from 'tap'
+import { type Rtnl } from '../../../lib/netlink'
+import { type HasTeardown, ipJson, makeNetns, rtnlIn, type TestNetns } from '../../helpers/netns'
+
+/** A namespace with one veth pair (`a0`, `b0`), both up. */
+async function setup(t: HasTeardown): Promise<{ ns: TestNetns; r: Rtnl; a: number; b: number }> {
+  const ns = makeNetns(t, 'nl-addr')
+  const r = rtnlIn(t, ns)
+  await r.createVethPair({ name: 'a0', peerName: 'b0' })
+  const a = (await r.getLinkByName('a0'))!.index
+  const b = (await r.getLinkByName('b0'))!.index
+  await r.setLinkUp(a)
+  await r.setLinkUp(b)
+  return { ns, r, a, b }
+}
+
+t.test('IPv4: add with broadcast, list, EEXIST, delete, EADDRNOTAVAIL', async (t) => {
+  const { ns, r, a, b } = await setup(t)
+  await r.addAddr(a, '10.240.1.2/24')
+  await r.addAddr(b, '10.240.2.1/31')
+  await r.addAddr(b, '10.240.3.1/32')
+
+  const onA = await r.listAddrs({ index: a, family: 4 })
+  t.equal(onA.length, 1)
+  t.match(onA[0], {
+    index: a,
+    family: 4,
+    address: '10.240.1.2',
+    prefixLen: 24,
+    cidr: '10.240.1.2/24',
+    scope: 'universe',
+    broadcast: '10.240.1.255',
+    label: 'a0',
+  })
+  t.match(onA[0].flags, { permanent: true, tentative: false, dadfailed: false, secondary: false })
+  const viaIp = ipJson(ns, ['-4', 'addr', 'show', 'dev', 'a0'])[0].addr_info[0]
+  t.match(viaIp, { local: '10.240.1.2', prefixlen: 24, broadcast: '10.240.1.255' }, 'iproute2 agrees')
+
+  const onB = await r.listAddrs({ index: b, family: 4 })
+  t.same(
+    onB.map((x) => [x.cidr, x.broadcast]),
+    [
+      ['10.240.2.1/31', undefined],
+      ['10.240.3.1/32', undefined],
+    ],
+    'no broadcast for /31 and /32 (like Go)',
+  )
+
+  const all = await r.listAddrs()
+  t.ok(all.some((x) => x.cidr === '127.0.0.1/8') === false, 'lo is down: no 127.0.0.1 yet')
+  t.same(
+    all.filter((x) => x.family === 4).map((x) => x.cidr).sort(),
+    ['10.240.1.2/24', '10.240.2.1/31', '10.240.3.1/32'],
+  )
+
+  const dup = await r.addAddr(a, '10.240.1.2/24').catch((e: unknown) => e)
+  t.match(dup, { name: 'NetlinkError', code: 'EEXIST', op: 'RTM_NEWADDR', object: `10.240.1.2/24 on link ${a}` })
+
+  // A second address in the same subnet is a secondary.
+  await r.addAddr(a, '10.240.1.3/24')
+  const second = (await r.listAddrs({ index: a, family: 4 })).find((x) => x.address === '10.240.1.3')
+  t.equal(second?.flags.secondary, true)
+
+  await r.delAddr(a, '10.240.1.3/24')
+  await r.delAddr(a, '10.240.1.2/24')
+  t.same(await r.listAddrs({ index: a, family: 4 }), [])
+  const missing = await r.delAddr(a, '10.240.1.2/24').catch((e: unknown) => e)
+  t.match(missing, { code: 'EADDRNOTAVAIL', op: 'RTM_DELADDR', reason: 'cannot assign requested address' })
+
+  const badLink = await r.addAddr(4242, '10.240.9.1/24').catch((e: unknown) => e)
+  t.match(badLink, { code: 'ENODEV', op: 'RTM_NEWADDR' })
+})
+
+t.test('IPv6: add (nodad and with DAD), list, flags, delete', async (t) => {
+  const { ns, r, a } = await setup(t)
+  await r.addAddr(a, 'fd00:240::2/64', { noDad: true })
+  await r.addAddr(a, 'fd00:241:0:0::2/64')
+
+  const v6 = await r.listAddrs({ index: a, family: 6 })
+  const byCidr = new Map(v6.map((x) => [x.cidr, x]))
+  t.ok(byCidr.has('fd00:240::2/64'))
+  t.ok(byCidr.has('fd00:241::2/64'), 'addresses come back in canonical form')
+  t.match(byCidr.get('fd00:240::2/64'), { family: 6, prefixLen: 64, scope: 'universe', flags: { nodad: true, tentative: false } })
+  t.equal(byCidr.get('fd00:240::2/64')?.broadcast, undefined)
+  const ll = v6.find((x) => x.address.startsWith('fe80:'))
+  t.equal(ll?.scope, 'link', 'the kernel link-local address has link scope')
+
+  // With DAD the address starts tentative (the peer is up, so DAD runs).
+  const dad = byCidr.get('fd00:241::2/64')!
+  t.equal(dad.flags.nodad, false)
+  t.type(dad.flags.tentative, 'boolean')
+
+  const viaIp = ipJson(ns, ['-6', 'addr', 'show', 'dev', 'a0'])[0].addr_info
+  t.ok(viaIp.find((x: any) => x.local === 'fd00:240::2' && x.nodad === true), 'iproute2 sees nodad')
+
+  t.same(
+    (await r.listAddrs({ family: 4 })).filter((x) => x.index === a),
+    [],
+    'family filter: no v4 here',
+  )
+
+  await r.delAddr(a, 'fd00:240::2/64')
+  await r.delAddr(a, 'fd00:241::2/64')
+  t.same((await r.listAddrs({ index: a, family: 6 })).filter((x) => x.scope !== 'link'), [])
+  await t.rejects(r.delAddr(a, 'fd00:240::2/64'), { code: 'EADDRNOTAVAIL' })
+})
+
+t.test('noPrefixRoute and invalid input', async (t) => {
+  const { r, a } = await setup(t)
+  await r.addAddr(a, '10.241.0.5/24', { noPrefixRoute: true })
+  const addr = (await r.listAddrs({ index: a, family: 4 }))[0]
+  t.equal(addr.flags.noprefixroute, true)
+  t.notOk(
+    (await r.listRoutes({ family: 4 })).some((x) => x.dst === '10.241.0.0/24'),
+    'no prefix route was made',
+  )
+  await t.rejects(r.addAddr(a, '10.241.0.300/24'), TypeError)
+  await t.rejects(r.addAddr(a, '10.241.0.5/33'), { message: 'invalid CIDR address: 10.241.0.5/33' })
+  await t.rejects(r.addAddr(a, 'fd00::1/129'), TypeError)
+})
