@@ -11,8 +11,8 @@ const dist = join(root, 'dist')
 const binDir = join(dist, 'bin')
 const libDir = join(dist, 'lib')
 
-/** The executables: plugins (CNI_PATH) first. */
-export const PLUGINS = ['loopback']
+/** The plugins (dist/bin is a CNI_PATH). A plugin whose main.ts does not exist yet is skipped. */
+const PLUGINS = ['bridge', 'host-local', 'loopback'].filter((p) => existsSync(join(root, 'plugins', p, 'main.ts')))
 
 function buildAddon() {
   // Node's own headers: next to the running node (Debian: /usr/include/node), never downloaded.
@@ -31,6 +31,11 @@ function copyNetlinkBinding() {
   copyFileSync(src, join(libDir, 'netlink.node'))
 }
 
+/** Tells the bundle where dist/lib is, relative to the bundle file (read by lib/native). */
+function nativeDirBanner(...rel) {
+  return `var __tscniNativeDir = require('path').join(__dirname, ${rel.map((r) => JSON.stringify(r)).join(', ')});`
+}
+
 // netlink's raw.js loads its binding at require time through node-gyp-build (a directory scan).
 // The bundle loads it from dist/lib instead, and only when the first socket is made.
 const lazyNetlinkBinding = {
@@ -41,7 +46,7 @@ const lazyNetlinkBinding = {
       const src = readFileSync(args.path, 'utf8')
       if (!src.includes(original)) throw new Error('netlink/dist/raw.js changed: update the lazy binding patch')
       const lazy = 'let __nlBinding; const binding = { get NativeNetlink() { if (!__nlBinding) { const m = { exports: {} };' +
-        " process.dlopen(m, require('path').join(process.env.TSCNI_NATIVE_DIR || require('path').join(__dirname, '..', 'lib'), 'netlink.node'));" +
+         " process.dlopen(m, require('path').join(process.env.TSCNI_NATIVE_DIR || __tscniNativeDir, 'netlink.node'));" +
         ' __nlBinding = m.exports } return __nlBinding.NativeNetlink } };'
       return { contents: src.replace(original, lazy), loader: 'js' }
     })
@@ -64,7 +69,7 @@ async function bundle(name, entry, { snapshot }) {
     target: 'node20',
     format: 'cjs',
     // Runtimes exec plugins with a minimal PATH: name the interpreter that built us, absolutely.
-    banner: { js: `#!${process.execPath}\nvar __tscniBundle = true;` },
+    banner: { js: `#!${process.execPath}\n${nativeDirBanner('..', 'lib')}` },
     plugins: [lazyNetlinkBinding],
     logLevel: 'warning',
     legalComments: 'none',
@@ -80,6 +85,27 @@ async function bundle(name, entry, { snapshot }) {
   renameSync(`${out}.tmp`, out) // rename: a running plugin never sees a half-written file (no ETXTBSY)
 }
 
+/** A command-line tool: dist/<name>, one bundle with an absolute interpreter, loaded modules lazily. */
+async function bundleCli(name, entry) {
+  const out = join(dist, name)
+  await esbuild.build({
+    entryPoints: [entry],
+    outfile: `${out}.tmp`,
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'cjs',
+    // yargs is ESM-only and calls createRequire(import.meta.url), which CJS output lacks.
+    define: { 'import.meta.url': '__importMetaUrl' },
+    banner: { js: `#!${process.execPath}\n${nativeDirBanner('lib')}\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;` },
+    plugins: [lazyNetlinkBinding],
+    logLevel: 'warning',
+    legalComments: 'none',
+  })
+  chmodSync(`${out}.tmp`, 0o755)
+  renameSync(`${out}.tmp`, out)
+}
+
 mkdirSync(binDir, { recursive: true })
 mkdirSync(libDir, { recursive: true })
 execFileSync(process.execPath, [join(root, 'scripts', 'gen-validators.mjs')], { stdio: 'inherit' })
@@ -88,5 +114,11 @@ copyNetlinkBinding()
 // TSCNI_SNAPSHOT=0 builds plain bundles (slower start-up, but independent of the exact node binary).
 const snapshot = process.env.TSCNI_SNAPSHOT !== '0'
 for (const p of PLUGINS) await bundle(p, join(root, 'plugins', p, 'main.ts'), { snapshot })
+const built = PLUGINS.map((p) => `dist/bin/${p}`)
+// cnitool is for people, not runtimes: a plain bundle outside CNI_PATH, no snapshot.
+if (existsSync(join(root, 'cnitool', 'main.ts'))) {
+  await bundleCli('cnitool', join(root, 'cnitool', 'main.ts'))
+  built.push('dist/cnitool')
+}
 writeFileSync(join(dist, 'BUILD'), `node ${process.version} ${process.execPath}\n`)
-console.log(`built: ${PLUGINS.map((p) => `dist/bin/${p}`).join(', ')}`)
+console.log(`built: ${built.join(', ')}`)

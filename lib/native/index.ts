@@ -11,14 +11,14 @@ export interface TscniNative {
   readonly LOCK_UN: number
 }
 
-// Set by the bundle banner (scripts/build.mjs): bundles find their .node files in ../lib next to
-// the real path of the executable; sources run from the repo find them in dist/lib.
-declare const __tscniBundle: boolean | undefined
+// Set by the bundle banner (scripts/build.mjs): where dist/lib is, seen from the bundle's real path.
+// Sources run from the repo (tests) find the built files in dist/lib.
+declare const __tscniNativeDir: string | undefined
 
 /** Directory holding the built .node files (tscni.node, netlink.node). */
 export function nativeDir(): string {
   if (process.env.TSCNI_NATIVE_DIR) return process.env.TSCNI_NATIVE_DIR
-  if (typeof __tscniBundle !== 'undefined') return path.join(__dirname, '..', 'lib')
+  if (typeof __tscniNativeDir !== 'undefined') return __tscniNativeDir
   return path.join(__dirname, '..', '..', 'dist', 'lib')
 }
 

@@ -2,7 +2,7 @@
  * Byte-level helpers: netlink attributes (host byte order, 4-byte aligned), IP addresses, CIDRs and
  * MAC addresses as the kernel wants them. Nothing here loads the `netlink` package.
  */
-import * as net from 'node:net'
+import { formatIP, parseAddr } from '../ip/address'
 import * as os from 'node:os'
 import { NLA_F_NESTED } from './consts'
 
@@ -106,65 +106,32 @@ export function attrMap(b: Buffer): Map<number, Buffer> {
 
 // ---- IP addresses ----
 
-/** 4 for an IPv4 address, 6 for IPv6, 0 for anything else. */
+/** 4 for an IPv4 address, 6 for IPv6 (IPv4-mapped included), 0 for anything else. */
 export function ipFamily(ip: string): IpFamily | 0 {
-  if (net.isIPv4(ip)) return 4
-  if (net.isIPv6(ip) && !ip.includes('%')) return 6
-  return 0
-}
-
-function v4Bytes(ip: string): number[] {
-  return ip.split('.').map(Number)
+  return parseAddr(ip)?.family ?? 0
 }
 
 /** The address in network byte order: 4 bytes for IPv4, 16 for IPv6. Throws on anything else. */
 export function ipToBytes(ip: string): Buffer {
-  const family = ipFamily(ip)
-  if (family === 4) return Buffer.from(v4Bytes(ip))
-  if (family !== 6) throw new TypeError(`invalid IP address: ${JSON.stringify(ip)}`)
-  let s = ip
-  const dot = s.includes('.') ? s.lastIndexOf(':') : -1
-  if (dot >= 0) {
-    const [a, b, c, d] = v4Bytes(s.slice(dot + 1))
-    s = `${s.slice(0, dot + 1)}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`
-  }
-  const [left, right] = s.split('::')
-  const head = left ? left.split(':') : []
-  const tail = right === undefined ? [] : right ? right.split(':') : []
-  const groups = right === undefined ? head : [...head, ...Array(8 - head.length - tail.length).fill('0'), ...tail]
-  const out = Buffer.alloc(16)
-  groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2))
+  const addr = parseAddr(ip)
+  if (!addr) throw new TypeError(`invalid IP address: ${JSON.stringify(ip)}`)
+  const out = Buffer.alloc(addr.family === 4 ? 4 : 16)
+  let v = addr.value
+  for (let i = out.length - 1; i >= 0; i--, v >>= 8n) out[i] = Number(v & 0xffn)
   return out
 }
 
-/** Text form of a 4- or 16-byte address; IPv6 in RFC 5952 canonical form (as iproute2 and Go print it). */
+/**
+ * Text form of a 4- or 16-byte address; IPv6 in RFC 5952 canonical form. An IPv4-mapped IPv6
+ * address stays IPv6 (`::ffff:a.b.c.d`, as iproute2 prints it): the kernel keeps it in the v6 family.
+ */
 export function bytesToIp(b: Buffer): string {
-  if (b.length === 4) return `${b[0]}.${b[1]}.${b[2]}.${b[3]}`
-  if (b.length !== 16) throw new TypeError(`invalid IP address length ${b.length}`)
-  if (b.subarray(0, 10).every((x) => x === 0) && b[10] === 0xff && b[11] === 0xff) {
-    return `::ffff:${b[12]}.${b[13]}.${b[14]}.${b[15]}`
-  }
-  const groups: number[] = []
-  for (let i = 0; i < 16; i += 2) groups.push(b.readUInt16BE(i))
-  // longest run of zero groups (length >= 2, leftmost on ties) becomes '::'
-  let bestAt = -1
-  let bestLen = 1
-  for (let i = 0; i < 8; ) {
-    if (groups[i] !== 0) {
-      i++
-      continue
-    }
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i > bestLen) {
-      bestAt = i
-      bestLen = j - i
-    }
-    i = j
-  }
-  const hex = (gs: number[]): string => gs.map((g) => g.toString(16)).join(':')
-  if (bestAt < 0) return hex(groups)
-  return `${hex(groups.slice(0, bestAt))}::${hex(groups.slice(bestAt + bestLen))}`
+  if (b.length !== 4 && b.length !== 16) throw new TypeError(`invalid IP address length ${b.length}`)
+  let v = 0n
+  for (const x of b) v = (v << 8n) | BigInt(x)
+  if (b.length === 4) return formatIP(4, v)
+  if (v >> 32n === 0xffffn) return `::ffff:${formatIP(4, v & 0xffffffffn)}`
+  return formatIP(6, v)
 }
 
 /** Canonical text of an address ('fd00:0::1' -> 'fd00::1'); throws on invalid input. */

@@ -1,4 +1,4 @@
-import { isIPv4, isIPv6 } from 'node:net'
+import { formatIP, parseAddr } from '../../ip/address'
 
 /**
  * Address parsing for results. The reference holds result addresses as Go net.IP/net.IPNet, so
@@ -58,56 +58,10 @@ interface IpBits extends ParsedAddress {
 }
 
 function parseIpBits(s: string): IpBits | undefined {
-  if (isIPv4(s)) return { family: 4, text: s, bits: 32 }
-  if (s.includes('%') || !isIPv6(s)) return undefined
-  const groups = ipv6Groups(s)
-  if (isV4Mapped(groups)) {
-    const [hi, lo] = [groups[6] as number, groups[7] as number]
-    return { family: 4, text: `${hi >> 8}.${hi & 0xff}.${lo >> 8}.${lo & 0xff}`, bits: 128 }
-  }
-  return { family: 6, text: formatIpv6(groups), bits: 128 }
-}
-
-/** The 8 16-bit groups of an IPv6 address that isIPv6() already accepted. */
-function ipv6Groups(s: string): number[] {
-  const halves = s.split('::')
-  const left = halves[0] ? groupsOf(halves[0]) : []
-  if (halves.length === 1) return left
-  const right = halves[1] ? groupsOf(halves[1]) : []
-  return [...left, ...new Array<number>(8 - left.length - right.length).fill(0), ...right]
-}
-
-function groupsOf(part: string): number[] {
-  const out: number[] = []
-  for (const g of part.split(':')) {
-    if (g.includes('.')) {
-      // Embedded IPv4 tail: two groups.
-      const [a, b, c, d] = g.split('.').map(Number) as [number, number, number, number]
-      out.push((a << 8) | b, (c << 8) | d)
-    } else {
-      out.push(parseInt(g, 16))
-    }
-  }
-  return out
-}
-
-function isV4Mapped(groups: number[]): boolean {
-  return groups.slice(0, 5).every((g) => g === 0) && groups[5] === 0xffff
-}
-
-/** RFC 5952 text as Go prints it: the first longest run of 2+ zero groups becomes "::". */
-function formatIpv6(groups: number[]): string {
-  let runStart = -1
-  let runLength = 0
-  for (let i = 0; i < 8; i++) {
-    let j = i
-    while (j < 8 && groups[j] === 0) j++
-    if (j - i >= 2 && j - i > runLength) {
-      runStart = i
-      runLength = j - i
-    }
-  }
-  const hex = groups.map((g) => g.toString(16))
-  if (runStart < 0) return hex.join(':')
-  return `${hex.slice(0, runStart).join(':')}::${hex.slice(runStart + runLength).join(':')}`
+  const addr = parseAddr(s)
+  if (!addr) return undefined
+  const bits = addr.family === 4 ? 32 : 128
+  const v4Mapped = addr.family === 6 && addr.value >> 32n === 0xffffn
+  // formatIP prints an IPv4-mapped value dotted, as Go does for any address with a To4() form.
+  return { family: v4Mapped ? 4 : addr.family, text: formatIP(addr.family, addr.value), bits }
 }
