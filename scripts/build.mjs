@@ -21,14 +21,21 @@ function buildAddon() {
   if (!include) throw new Error(`node_api.h not found in ${candidates.join(' or ')}: install Node's headers (Debian: libnode-dev)`)
   const out = join(libDir, 'tscni.node')
   execFileSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', `-I${include}`, '-DNAPI_VERSION=8',
-    '-o', `${out}.tmp`, join(root, 'native', 'tscni.c')], { stdio: 'inherit' })
-  renameSync(`${out}.tmp`, out)
+    '-o', tmpOf(out), join(root, 'native', 'tscni.c')], { stdio: 'inherit' })
+  renameSync(tmpOf(out), out)
 }
 
 function copyNetlinkBinding() {
   const arch = { x64: 'x64', arm64: 'arm64', arm: 'arm', ia32: 'ia32' }[process.arch]
   const src = join(root, 'node_modules', 'netlink', 'prebuilds', `linux-${arch}`, 'node.napi.node')
-  copyFileSync(src, join(libDir, 'netlink.node'))
+  const out = join(libDir, 'netlink.node')
+  copyFileSync(src, tmpOf(out))
+  renameSync(tmpOf(out), out)
+}
+
+/** A temp name next to `file`, unique per build process (parallel builds never share one). */
+function tmpOf(file) {
+  return `${file}.tmp-${process.pid}`
 }
 
 /** Tells the bundle where dist/lib is, relative to the bundle file (read by lib/native). */
@@ -63,7 +70,7 @@ async function bundle(name, entry, { snapshot }) {
   const blob = join(libDir, `${name}.blob`)
   await esbuild.build({
     entryPoints: [entry],
-    outfile: `${out}.tmp`,
+    outfile: tmpOf(out),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -76,13 +83,13 @@ async function bundle(name, entry, { snapshot }) {
   })
   if (snapshot) {
     // A blob only runs on the node binary that made it (exit 14 otherwise): rebuild after upgrading Node.
-    execFileSync(process.execPath, ['--snapshot-blob', `${blob}.tmp`, '--build-snapshot', `${out}.tmp`], { stdio: 'inherit' })
-    renameSync(`${blob}.tmp`, blob)
-    const src = readFileSync(`${out}.tmp`, 'utf8')
-    writeFileSync(`${out}.tmp`, src.replace(/^#!.*\n/, `#!${process.execPath} --snapshot-blob=${blob}\n`))
+    execFileSync(process.execPath, ['--snapshot-blob', tmpOf(blob), '--build-snapshot', tmpOf(out)], { stdio: 'inherit' })
+    renameSync(tmpOf(blob), blob)
+    const src = readFileSync(tmpOf(out), 'utf8')
+    writeFileSync(tmpOf(out), src.replace(/^#!.*\n/, `#!${process.execPath} --snapshot-blob=${blob}\n`))
   }
-  chmodSync(`${out}.tmp`, 0o755)
-  renameSync(`${out}.tmp`, out) // rename: a running plugin never sees a half-written file (no ETXTBSY)
+  chmodSync(tmpOf(out), 0o755)
+  renameSync(tmpOf(out), out) // rename: a running plugin never sees a half-written file (no ETXTBSY)
 }
 
 /** A command-line tool: dist/<name>, one bundle with an absolute interpreter, loaded modules lazily. */
@@ -90,7 +97,7 @@ async function bundleCli(name, entry) {
   const out = join(dist, name)
   await esbuild.build({
     entryPoints: [entry],
-    outfile: `${out}.tmp`,
+    outfile: tmpOf(out),
     bundle: true,
     platform: 'node',
     target: 'node20',
@@ -102,8 +109,8 @@ async function bundleCli(name, entry) {
     logLevel: 'warning',
     legalComments: 'none',
   })
-  chmodSync(`${out}.tmp`, 0o755)
-  renameSync(`${out}.tmp`, out)
+  chmodSync(tmpOf(out), 0o755)
+  renameSync(tmpOf(out), out)
 }
 
 mkdirSync(binDir, { recursive: true })
