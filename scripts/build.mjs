@@ -122,10 +122,11 @@ copyNetlinkBinding()
 const snapshot = process.env.TSCNI_SNAPSHOT !== '0'
 for (const p of PLUGINS) await bundle(p, join(root, 'plugins', p, 'main.ts'), { snapshot })
 const built = PLUGINS.map((p) => `dist/bin/${p}`)
-// cnitool is for people, not runtimes: a plain bundle outside CNI_PATH, no snapshot.
-if (existsSync(join(root, 'cnitool', 'main.ts'))) {
-  await bundleCli('cnitool', join(root, 'cnitool', 'main.ts'))
-  built.push('dist/cnitool')
+// cnitool and the conformance harness are for people, not runtimes: plain bundles outside CNI_PATH.
+for (const tool of ['cnitool', 'conformance']) {
+  if (!existsSync(join(root, tool, 'main.ts'))) continue
+  await bundleCli(tool, join(root, tool, 'main.ts'))
+  built.push(`dist/${tool}`)
 }
 writeFileSync(join(dist, 'BUILD'), `node ${process.version} ${process.execPath}\n`)
 console.log(`built: ${built.join(', ')}`)
