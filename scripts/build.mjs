@@ -60,14 +60,8 @@ const lazyNetlinkBinding = {
   },
 }
 
-/**
- * One bundle per executable. With a snapshot, its first line points node at a startup snapshot of
- * that same bundle (dist/lib/<name>.blob): the module bodies ran at build time, so start-up skips
- * them (~20 % of a plugin's time). The file stays a complete script, so `node dist/bin/<name>` runs too.
- */
-async function bundle(name, entry, { snapshot }) {
-  const out = join(binDir, name)
-  const blob = join(libDir, `${name}.blob`)
+/** esbuild to a temp file next to `out`: one CJS file for Node, first line an absolute interpreter. */
+async function esbuildTo(out, entry, { banner, define }) {
   await esbuild.build({
     entryPoints: [entry],
     outfile: tmpOf(out),
@@ -76,11 +70,29 @@ async function bundle(name, entry, { snapshot }) {
     target: 'node20',
     format: 'cjs',
     // Runtimes exec plugins with a minimal PATH: name the interpreter that built us, absolutely.
-    banner: { js: `#!${process.execPath}\n${nativeDirBanner('..', 'lib')}` },
+    banner: { js: `#!${process.execPath}\n${banner}` },
+    ...(define ? { define } : {}),
     plugins: [lazyNetlinkBinding],
     logLevel: 'warning',
     legalComments: 'none',
   })
+}
+
+/** Makes the temp file executable and moves it into place: a running plugin never sees half a file (no ETXTBSY). */
+function install(out) {
+  chmodSync(tmpOf(out), 0o755)
+  renameSync(tmpOf(out), out)
+}
+
+/**
+ * One bundle per plugin. With a snapshot, its first line points node at a startup snapshot of
+ * that same bundle (dist/lib/<name>.blob): the module bodies ran at build time, so start-up skips
+ * them (~20 % of a plugin's time). The file stays a complete script, so `node dist/bin/<name>` runs too.
+ */
+async function bundle(name, entry, { snapshot }) {
+  const out = join(binDir, name)
+  const blob = join(libDir, `${name}.blob`)
+  await esbuildTo(out, entry, { banner: nativeDirBanner('..', 'lib') })
   if (snapshot) {
     // A blob only runs on the node binary that made it (exit 14 otherwise): rebuild after upgrading Node.
     execFileSync(process.execPath, ['--snapshot-blob', tmpOf(blob), '--build-snapshot', tmpOf(out)], { stdio: 'inherit' })
@@ -88,29 +100,18 @@ async function bundle(name, entry, { snapshot }) {
     const src = readFileSync(tmpOf(out), 'utf8')
     writeFileSync(tmpOf(out), src.replace(/^#!.*\n/, `#!${process.execPath} --snapshot-blob=${blob}\n`))
   }
-  chmodSync(tmpOf(out), 0o755)
-  renameSync(tmpOf(out), out) // rename: a running plugin never sees a half-written file (no ETXTBSY)
+  install(out)
 }
 
-/** A command-line tool: dist/<name>, one bundle with an absolute interpreter, loaded modules lazily. */
+/** A command-line tool for people (cnitool, conformance): dist/<name>, no snapshot. */
 async function bundleCli(name, entry) {
   const out = join(dist, name)
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile: tmpOf(out),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+  await esbuildTo(out, entry, {
     // yargs is ESM-only and calls createRequire(import.meta.url), which CJS output lacks.
+    banner: `${nativeDirBanner('lib')}\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;`,
     define: { 'import.meta.url': '__importMetaUrl' },
-    banner: { js: `#!${process.execPath}\n${nativeDirBanner('lib')}\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;` },
-    plugins: [lazyNetlinkBinding],
-    logLevel: 'warning',
-    legalComments: 'none',
   })
-  chmodSync(tmpOf(out), 0o755)
-  renameSync(tmpOf(out), out)
+  install(out)
 }
 
 mkdirSync(binDir, { recursive: true })
