@@ -32,24 +32,37 @@ export function readStdinSync(): Buffer {
 
 /**
  * Reads stdin for at most `ms`, for VERSION: the spec says the runtime sends {"cniVersion"}, but the
- * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs.
+ * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs. Reopening
+ * fd 0 through /proc with O_NONBLOCK gives a bounded synchronous read without Node's stream stack.
  */
-export function readStdinBriefly(ms: number): Promise<string> {
-  if (process.stdin.isTTY) return Promise.resolve('')
-  return new Promise((resolve) => {
-    const chunks: Buffer[] = []
-    const stdin = process.stdin
-    const done = (): void => {
-      clearTimeout(timer)
-      stdin.removeAllListeners()
-      stdin.destroy()
-      resolve(Buffer.concat(chunks).toString('utf8'))
+export function readStdinBriefly(ms: number): string {
+  let fd: number
+  try {
+    if (fs.fstatSync(0).isCharacterDevice()) return '' // a terminal: nobody is sending a config
+    fd = fs.openSync('/proc/self/fd/0', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
+  } catch {
+    return ''
+  }
+  const deadline = Date.now() + ms
+  const chunks: Buffer[] = []
+  const buf = Buffer.allocUnsafe(65536)
+  try {
+    for (;;) {
+      let n: number
+      try {
+        n = fs.readSync(fd, buf, 0, buf.length, null)
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() >= deadline) break
+        sleepMs(1)
+        continue
+      }
+      if (n === 0) break
+      chunks.push(Buffer.from(buf.subarray(0, n)))
     }
-    const timer = setTimeout(done, ms)
-    stdin.on('data', (c: Buffer) => chunks.push(c))
-    stdin.on('end', done)
-    stdin.on('error', done)
-  })
+  } finally {
+    fs.closeSync(fd)
+  }
+  return Buffer.concat(chunks).toString('utf8')
 }
 
 /** Writes all of `text` to a file descriptor, retrying partial and EAGAIN writes. */
