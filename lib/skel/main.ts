@@ -7,7 +7,7 @@ export async function pluginMain(funcs: PluginFuncs, info: PluginInfo): Promise<
   const outcome = await dispatch(funcs, info, {
     env: process.env,
     readStdin: readStdinSync,
-    peekStdin: async () => readStdinBriefly(100),
+    peekStdin: () => readStdinBriefly(100),
   })
   if (outcome.stderr) writeAllSync(2, outcome.stderr)
   if (outcome.stdout) writeAllSync(1, outcome.stdout)

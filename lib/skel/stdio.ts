@@ -32,13 +32,27 @@ export function readStdinSync(): Buffer {
 
 /**
  * Reads stdin for at most `ms`, for VERSION: the spec says the runtime sends {"cniVersion"}, but the
- * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs. Reopening
- * fd 0 through /proc with O_NONBLOCK gives a bounded synchronous read without Node's stream stack.
+ * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs.
  */
-export function readStdinBriefly(ms: number): string {
+export async function readStdinBriefly(ms: number): Promise<string> {
+  let st: fs.Stats
+  try {
+    st = fs.fstatSync(0)
+  } catch {
+    return ''
+  }
+  if (st.isCharacterDevice()) return '' // a terminal or /dev/null: nobody is sending a config
+  // A socket (Node parents give children socketpairs) cannot be reopened: read it as a stream.
+  return st.isSocket() ? readStreamBriefly(ms) : readReopenedBriefly(ms)
+}
+
+/**
+ * Pipes and files (what Go's exec and shells give): reopening fd 0 through /proc with O_NONBLOCK
+ * gives a bounded synchronous read without Node's stream stack (~8 ms of start-up).
+ */
+function readReopenedBriefly(ms: number): string {
   let fd: number
   try {
-    if (fs.fstatSync(0).isCharacterDevice()) return '' // a terminal: nobody is sending a config
     fd = fs.openSync('/proc/self/fd/0', fs.constants.O_RDONLY | fs.constants.O_NONBLOCK)
   } catch {
     return ''
@@ -63,6 +77,23 @@ export function readStdinBriefly(ms: number): string {
     fs.closeSync(fd)
   }
   return Buffer.concat(chunks).toString('utf8')
+}
+
+function readStreamBriefly(ms: number): Promise<string> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    const stdin = process.stdin
+    const done = (): void => {
+      clearTimeout(timer)
+      stdin.removeAllListeners()
+      stdin.destroy()
+      resolve(Buffer.concat(chunks).toString('utf8'))
+    }
+    const timer = setTimeout(done, ms)
+    stdin.on('data', (c: Buffer) => chunks.push(c))
+    stdin.on('end', done)
+    stdin.on('error', done)
+  })
 }
 
 /** Writes all of `text` to a file descriptor, retrying partial and EAGAIN writes. */

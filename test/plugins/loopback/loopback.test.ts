@@ -162,3 +162,16 @@ t.test('VERSION with only CNI_COMMAND, and with stdin left open', async (t) => {
   t.equal(JSON.parse(out).cniVersion, '1.1.0')
   t.ok(Date.now() - started < 5000, 'does not wait for stdin to close')
 })
+
+t.test('VERSION reads the version from a pipe (Go runtimes) and from a socket (Node parents)', async (t) => {
+  const { execFileSync, spawn } = await import('node:child_process')
+  // A shell pipeline gives the plugin a real pipe on stdin.
+  const viaPipe = execFileSync('sh', ['-c', `printf '%s' '{"cniVersion":"0.4.0"}' | ${LOOPBACK}`], { env: { CNI_COMMAND: 'VERSION' }, encoding: 'utf8' })
+  t.equal(JSON.parse(viaPipe).cniVersion, '0.4.0', 'pipe')
+  const child = spawn(LOOPBACK, [], { env: { CNI_COMMAND: 'VERSION' }, stdio: ['pipe', 'pipe', 'pipe'] })
+  let out = ''
+  child.stdout.on('data', (c) => (out += c))
+  child.stdin.end('{"cniVersion":"0.3.1"}')
+  await new Promise((resolve) => child.on('close', resolve))
+  t.equal(JSON.parse(out).cniVersion, '0.3.1', 'socket')
+})
