@@ -1,6 +1,21 @@
 // Whole-process timing, interleaved: each round runs every variant once in a shuffled order, so
 // machine drift hits all variants alike. Reports medians and ratios against a baseline variant.
 import { spawnSync } from 'node:child_process'
+import { closeSync, mkdtempSync, openSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+
+// Runtimes (Go's exec) hand plugins a pipe on stdin; Node's spawn would hand them a socket, which
+// plugins read differently. A file takes the same path as a pipe, so stdin comes from a file.
+const stdinDir = mkdtempSync(join(tmpdir(), 'tscni-b-stdin-'))
+process.on('exit', () => rmSync(stdinDir, { recursive: true, force: true }))
+let stdinFiles = 0
+
+function stdinFile(text) {
+  const file = join(stdinDir, String(stdinFiles++))
+  writeFileSync(file, text)
+  return file
+}
 
 /** The environment a container runtime gives a plugin: no NODE_EXTRA_CA_CERTS (Node 20 pays ~40 ms for it). */
 export function runtimeEnv(extra = {}) {
@@ -9,9 +24,13 @@ export function runtimeEnv(extra = {}) {
 }
 
 function timeOnce(v) {
+  v.stdinFile ??= stdinFile(typeof v.input === 'function' ? '' : (v.input ?? ''))
+  if (typeof v.input === 'function') writeFileSync(v.stdinFile, v.input())
+  const fd = openSync(v.stdinFile, 'r')
   const t0 = process.hrtime.bigint()
-  const r = spawnSync(v.cmd[0], v.cmd.slice(1), { env: v.env, input: v.input ?? '', stdio: ['pipe', 'pipe', 'pipe'] })
+  const r = spawnSync(v.cmd[0], v.cmd.slice(1), { env: v.env, stdio: [fd, 'pipe', 'pipe'] })
   const ms = Number(process.hrtime.bigint() - t0) / 1e6
+  closeSync(fd)
   if (r.status !== 0 && !v.allowFail) {
     throw new Error(`${v.name} exited ${r.status}: ${r.stdout}${r.stderr}`)
   }
@@ -25,7 +44,10 @@ const median = (xs) => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }
 
-/** variants: [{name, cmd: [file, ...args], env, input?, after?()}]; baseline: a variant name. */
+/**
+ * variants: [{name, cmd: [file, ...args], env, input?, after?()}]; `input` is stdin text, or a
+ * function returning it for each run. baseline: a variant name.
+ */
 export function measure(variants, { rounds = 40, warmup = 3, baseline } = {}) {
   const times = new Map(variants.map((v) => [v.name, []]))
   for (let i = 0; i < warmup; i++) for (const v of variants) timeOnce(v)
