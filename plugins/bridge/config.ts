@@ -1,0 +1,211 @@
+/**
+ * The bridge network configuration: every key of the reference bridge, read the way Go's
+ * encoding/json reads it (keys match case-insensitively, the last duplicate wins, null means absent),
+ * type-checked by the generated schema, then value-checked here with the reference's messages.
+ */
+import { CniError, ErrorCode, type BaseNetConf, type DNS, parseCniArgs } from '../../lib/skel'
+import { checkConfig } from '../../lib/schemas/check-config'
+import validateBridgeConf from '../../lib/schemas/generated/bridge'
+import { checkIPMasqBackend } from '../../lib/ip/ipmasq'
+
+export const DEFAULT_BRIDGE = 'cni0'
+
+/**
+ * The code of a config the plugin refuses: the spec's "invalid network configuration" (7), the same
+ * code the schema check gives a wrong type. The reference answers 999 for these (plain Go errors).
+ */
+export const CONFIG_ERROR = ErrorCode.InvalidNetworkConfig
+
+export interface BridgeNetConf {
+  name: string
+  cniVersion: string
+  bridge: string
+  isGateway: boolean
+  isDefaultGateway: boolean
+  forceAddress: boolean
+  ipMasq: boolean
+  ipMasqBackend?: string
+  mtu: number
+  hairpinMode: boolean
+  promiscMode: boolean
+  vlan: number
+  /** The `vlanTrunk` key was present (even `[]`): a new bridge gets VLAN filtering. */
+  hasVlanTrunk: boolean
+  /** Trunk VIDs: the union of every item, sorted, no duplicates. */
+  vlans: number[]
+  preserveDefaultVlan: boolean
+  macspoofchk: boolean
+  enabledad: boolean
+  disableContainerInterface: boolean
+  portIsolation: boolean
+  /** `ipam.type`; '' means L2 mode (no IPAM, no addresses). */
+  ipamType: string
+  /** The config's `dns`, only when it sets something (then it replaces the IPAM's). */
+  dns?: DNS
+  /** Container interface MAC: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC. */
+  mac?: string
+  prevResult?: unknown
+}
+
+type Json = Record<string, unknown>
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
+
+/**
+ * A copy of `obj` with keys that match one of `names` case-insensitively renamed to that name (the
+ * last match wins, as in Go), and known keys holding null dropped (Go leaves the field unset).
+ */
+function canonicalKeys(obj: Json, names: readonly string[]): Json {
+  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]))
+  const out: Json = {}
+  for (const [key, value] of Object.entries(obj)) {
+    const name = byLower.get(key.toLowerCase())
+    if (name === undefined) {
+      out[key] = value
+      continue
+    }
+    delete out[name]
+    if (value !== null) out[name] = value
+  }
+  return out
+}
+
+const TOP_KEYS = [
+  'cniVersion', 'name', 'type', 'capabilities', 'ipam', 'dns', 'args', 'runtimeConfig', 'prevResult',
+  'bridge', 'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq', 'ipMasqBackend', 'mtu', 'hairpinMode',
+  'promiscMode', 'vlan', 'vlanTrunk', 'preserveDefaultVlan', 'macspoofchk', 'enabledad',
+  'disableContainerInterface', 'portIsolation',
+] as const
+
+/** The config with Go's key matching applied at every level the bridge reads. */
+function normalize(conf: BaseNetConf): Json {
+  const top = canonicalKeys(conf, TOP_KEYS)
+  if (isObject(top.ipam)) top.ipam = canonicalKeys(top.ipam, ['type'])
+  if (isObject(top.dns)) top.dns = canonicalKeys(top.dns, ['nameservers', 'domain', 'search', 'options'])
+  if (isObject(top.runtimeConfig)) top.runtimeConfig = canonicalKeys(top.runtimeConfig, ['mac'])
+  if (isObject(top.args)) {
+    const args = canonicalKeys(top.args, ['cni'])
+    if (isObject(args.cni)) args.cni = canonicalKeys(args.cni, ['mac'])
+    top.args = args
+  }
+  if (Array.isArray(top.vlanTrunk)) {
+    top.vlanTrunk = top.vlanTrunk.map((item) => (isObject(item) ? canonicalKeys(item, ['minID', 'maxID', 'id']) : item))
+  }
+  return top
+}
+
+function configError(msg: string): CniError {
+  return new CniError(CONFIG_ERROR, msg)
+}
+
+interface TrunkItem {
+  minID?: number
+  maxID?: number
+  id?: number
+}
+
+/** The trunk VIDs, checked item by item in the reference's order and words. */
+export function collectVlanTrunk(items: readonly TrunkItem[]): number[] {
+  const vids = new Set<number>()
+  const valid = (v: number): boolean => v > 0 && v <= 4094
+  for (const item of items) {
+    const { minID, maxID, id } = item
+    if (minID !== undefined && maxID !== undefined) {
+      if (!valid(minID)) throw configError('incorrect trunk minID parameter')
+      if (!valid(maxID)) throw configError('incorrect trunk maxID parameter')
+      if (maxID < minID) throw configError('minID is greater than maxID in trunk parameter')
+      for (let v = minID; v <= maxID; v++) vids.add(v)
+    } else if (maxID !== undefined) {
+      throw configError('minID and maxID should be configured simultaneously, minID is missing')
+    } else if (minID !== undefined) {
+      throw configError('minID and maxID should be configured simultaneously, maxID is missing')
+    }
+    if (id !== undefined) {
+      if (!valid(id)) throw configError('incorrect trunk id parameter')
+      vids.add(id)
+    }
+  }
+  return [...vids].sort((a, b) => a - b)
+}
+
+/** A `dns` that sets anything (Go: a non-nil list, even empty, or a non-empty domain). */
+function configuredDns(dns: Json | undefined): DNS | undefined {
+  if (!dns) return undefined
+  const set = dns.nameservers !== undefined || dns.search !== undefined || dns.options !== undefined || !!dns.domain
+  if (!set) return undefined
+  const out: DNS = {}
+  if (Array.isArray(dns.nameservers)) out.nameservers = dns.nameservers as string[]
+  if (typeof dns.domain === 'string' && dns.domain) out.domain = dns.domain
+  if (Array.isArray(dns.search)) out.search = dns.search as string[]
+  if (Array.isArray(dns.options)) out.options = dns.options as string[]
+  return out
+}
+
+/**
+ * Reads the config of any verb (the reference's loadNetConf): types, VLAN range, trunk and CNI_ARGS.
+ * `cniArgs` is CNI_ARGS; its only key is MAC (plus IgnoreUnknown).
+ */
+export function loadNetConf(conf: BaseNetConf, cniArgs: string, cniVersion: string): BridgeNetConf {
+  const c = checkConfig<Json>(validateBridgeConf, normalize(conf))
+  const vlan = (c.vlan as number | undefined) ?? 0
+  if (vlan < 0 || vlan > 4094) throw configError(`invalid VLAN ID ${vlan} (must be between 0 and 4094)`)
+  const trunk = c.vlanTrunk as TrunkItem[] | undefined
+  const vlans = trunk ? collectVlanTrunk(trunk) : []
+
+  let mac: string | undefined
+  const envArgs = parseCniArgs(cniArgs, { MAC: (v: string) => v })
+  if (envArgs.MAC) mac = envArgs.MAC
+  const argsMac = (c.args as { cni?: { mac?: string } } | undefined)?.cni?.mac
+  if (argsMac) mac = argsMac
+  const rtMac = (c.runtimeConfig as { mac?: string } | undefined)?.mac
+  if (rtMac) mac = rtMac
+
+  const flag = (key: string): boolean => (c[key] as boolean | undefined) ?? false
+  const n: BridgeNetConf = {
+    name: c.name as string,
+    cniVersion,
+    bridge: (c.bridge as string | undefined) ?? DEFAULT_BRIDGE,
+    isGateway: flag('isGateway'),
+    isDefaultGateway: flag('isDefaultGateway'),
+    forceAddress: flag('forceAddress'),
+    ipMasq: flag('ipMasq'),
+    ipMasqBackend: c.ipMasqBackend as string | undefined,
+    mtu: (c.mtu as number | undefined) ?? 0,
+    hairpinMode: flag('hairpinMode'),
+    promiscMode: flag('promiscMode'),
+    vlan,
+    hasVlanTrunk: trunk !== undefined,
+    vlans,
+    preserveDefaultVlan: flag('preserveDefaultVlan'),
+    macspoofchk: flag('macspoofchk'),
+    enabledad: flag('enabledad'),
+    disableContainerInterface: flag('disableContainerInterface'),
+    portIsolation: flag('portIsolation'),
+    ipamType: ((c.ipam as { type?: string } | undefined)?.type as string | undefined) ?? '',
+    prevResult: c.prevResult,
+  }
+  const dns = configuredDns(c.dns as Json | undefined)
+  if (dns) n.dns = dns
+  if (mac) n.mac = mac
+  // isDefaultGateway implies isGateway, for every verb.
+  if (n.isDefaultGateway) n.isGateway = true
+  return n
+}
+
+/** The combinations only ADD refuses (DEL and CHECK of such a config still work, as in the reference). */
+export function checkAddConf(n: BridgeNetConf): void {
+  if (n.bridge === '') throw configError('"bridge" must not be empty (leave it out for the default cni0)')
+  if (n.ipamType !== '' && n.disableContainerInterface) {
+    throw configError('cannot use IPAM when DisableContainerInterface flag is set')
+  }
+  if (n.hairpinMode && n.promiscMode) {
+    throw configError('cannot set hairpin mode and promiscuous mode at the same time')
+  }
+  if (n.ipMasq && n.ipamType !== '') {
+    try {
+      checkIPMasqBackend(n.ipMasqBackend)
+    } catch (err) {
+      throw configError((err as Error).message)
+    }
+  }
+}

@@ -1,0 +1,79 @@
+// host-local run in-process by the bridge (when CNI_PATH resolves it to the host-local of the bridge's
+// own install) and host-local executed must be indistinguishable: same results, same store bytes,
+// same errors.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import t from 'tap'
+import { BIN_DIR } from '../../helpers/plugin'
+import { OWN_HOST_LOCAL, type World, bridgeConf, runBridge, tempDir, world } from './fixture'
+
+/** Every file of a host-local store (names and bytes), our own index directory left out. */
+function storeOf(dataDir: string): Record<string, string> {
+  const out: Record<string, string> = {}
+  const walk = (dir: string, rel: string): void => {
+    for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+      if (e.name === '.tscni' || e.name.startsWith('.tmp-')) continue
+      const p = path.join(dir, e.name)
+      if (e.isDirectory()) walk(p, `${rel}${e.name}/`)
+      else out[`${rel}${e.name}`] = fs.readFileSync(p, 'utf8')
+    }
+  }
+  walk(dataDir, '')
+  return out
+}
+
+const normalize = (s: string, w: World, netns: string): string =>
+  s
+    .split(w.dataDir).join('<dir>')
+    .split(netns || '\0').join('<netns>')
+    .replace(/veth[0-9a-f]{8}/g, 'vethX')
+    .replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, '<mac>')
+
+t.test('in-process and executed host-local give identical answers and stores', { skip: OWN_HOST_LOCAL ? false : 'needs our host-local in dist/bin' }, async (t) => {
+  // In-process: a copy of the install whose host-local is not even executable. The bridge can only
+  // succeed by running it inside its own process.
+  const inDir = tempDir(t)
+  fs.copyFileSync(path.join(BIN_DIR, 'bridge'), path.join(inDir, 'bridge'))
+  fs.chmodSync(path.join(inDir, 'bridge'), 0o755)
+  fs.copyFileSync(path.join(BIN_DIR, 'host-local'), path.join(inDir, 'host-local'))
+  fs.chmodSync(path.join(inDir, 'host-local'), 0o644)
+
+  // Executed: CNI_PATH finds a wrapper that logs each call and execs our host-local.
+  const exDir = tempDir(t)
+  const log = path.join(exDir, 'calls.log')
+  fs.writeFileSync(path.join(exDir, 'host-local'), `#!/bin/sh\necho "$CNI_COMMAND" >> ${log}\nexec ${path.join(BIN_DIR, 'host-local')}\n`, { mode: 0o755 })
+
+  const sides = [
+    { label: 'in-process', file: path.join(inDir, 'bridge'), cniPath: inDir },
+    { label: 'executed', file: path.join(BIN_DIR, 'bridge'), cniPath: exDir },
+  ].map((s) => {
+    const w = world(t, s.label === 'in-process' ? 'inp' : 'exe')
+    return { ...s, w, a: w.container('a'), b: w.container('b') }
+  })
+
+  const transcript = (s: (typeof sides)[number]): string[] => {
+    const out: string[] = []
+    const conf = bridgeConf({ dataDir: s.w.dataDir, subnet: ['10.83.1.0/30', 'fd00:83:1::/64'], isDefaultGateway: true })
+    const run = (command: string, c: object, netns: string, id: string) => {
+      const r = runBridge(s.w, command, c, { netns, containerID: id, file: s.file, path: s.cniPath })
+      out.push(`${command} ${id}: ${r.code} ${normalize(r.stdout, s.w, netns)} ${normalize(r.stderr, s.w, netns)}`)
+      return r
+    }
+    const addA = run('ADD', conf, s.a.path, 'ctr-a')
+    out.push(`store after ADD: ${JSON.stringify(storeOf(s.w.dataDir))}`)
+    run('ADD', conf, s.b.path, 'ctr-b') // the /30 has one address: host-local's error
+    run('CHECK', { ...conf, prevResult: addA.json }, s.a.path, 'ctr-a')
+    run('ADD', { ...conf, ipam: { type: 'host-local', dataDir: s.w.dataDir } }, s.b.path, 'ctr-c') // invalid IPAM config
+    run('STATUS', conf, '', '') // the /30 is full: host-local says not available (50)
+    run('GC', { ...conf, 'cni.dev/valid-attachments': [{ containerID: 'ctr-a', ifname: 'eth0' }] }, '', '')
+    run('DEL', conf, s.a.path, 'ctr-a')
+    run('CHECK', { ...conf, prevResult: addA.json }, s.a.path, 'ctr-a')
+    out.push(`store after DEL: ${JSON.stringify(storeOf(s.w.dataDir))}`)
+    return out
+  }
+
+  const [inProcess, executed] = sides.map(transcript)
+  t.match(inProcess[0], /^ADD ctr-a: 0 /, 'in-process ADD works although host-local is not executable')
+  t.same(inProcess, executed, 'identical transcripts')
+  t.same(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean), ['ADD', 'ADD', 'CHECK', 'ADD', 'STATUS', 'GC', 'DEL', 'CHECK'], 'the executed side really executed it')
+})
