@@ -230,14 +230,16 @@ export const protocolCases: Case[] = [
     },
   },
   {
-    id: 'result.version', title: 'ADD answers in the cniVersion of the config, every version', level: 'MUST', section: 'SPEC §2 ADD', plugins: ALL,
+    id: 'result.version', title: 'ADD, CHECK and DEL in every version; ADD answers in that version', level: 'MUST', section: 'SPEC §2', plugins: ALL,
     async run(ctx) {
       for (const v of ctx.supportedVersions.filter((x) => x !== '0.1.0')) {
         const s = scenario(ctx, { version: v })
         const e = await s.run('ADD')
         ctx.expectSuccess(e, `ADD at ${v}`)
         ctx.expect(e.json?.cniVersion === v, `ADD at ${v} answered cniVersion ${JSON.stringify(e.json?.cniVersion)}`)
-        ctx.expectSuccess(await s.run('DEL'), `DEL at ${v}`)
+        // CHECK exists from 0.4.0 on; the runtime sends the ADD result as prevResult.
+        if (v === '0.4.0' || v.startsWith('1.')) ctx.expectSuccess(await s.run('CHECK', { conf: { ...s.conf, prevResult: e.json } }), `CHECK at ${v}`)
+        ctx.expectSuccess(await s.run('DEL', { conf: { ...s.conf, prevResult: e.json } }), `DEL at ${v}`)
       }
     },
   },

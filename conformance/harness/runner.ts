@@ -67,6 +67,13 @@ export async function runCases(dir: string, cases: readonly Case[], opts: RunOpt
   return results
 }
 
+/** What a failing case saw, as one short line (plugin output is often indented JSON). */
+function oneLine(seen: unknown): string {
+  const text = typeof seen === 'string' ? seen : JSON.stringify(seen)
+  const flat = (text ?? String(seen)).replace(/\s+/g, ' ').trim()
+  return flat.length > 240 ? `${flat.slice(0, 240)}...` : flat
+}
+
 async function runOne(dir: string, c: Case, p: PluginInfo): Promise<CaseResult> {
   const base = { id: c.id, plugin: p.name, title: c.title, level: c.level, section: c.section, ...(c.note ? { note: c.note } : {}) }
   const started = Date.now()
@@ -80,7 +87,7 @@ async function runOne(dir: string, c: Case, p: PluginInfo): Promise<CaseResult> 
   } catch (err) {
     if (err instanceof CaseSkip) return { ...base, verdict: 'skip', reason: err.message, ms: Date.now() - started }
     const reason = err instanceof CaseFailure
-      ? err.message + (err.seen === undefined ? '' : ` [seen: ${String(typeof err.seen === 'string' ? err.seen : JSON.stringify(err.seen)).slice(0, 300)}]`)
+      ? err.message + (err.seen === undefined ? '' : ` [seen: ${oneLine(err.seen)}]`)
       : `harness error: ${(err as Error).stack ?? err}`
     return { ...base, verdict: 'fail', reason, ms: Date.now() - started }
   } finally {
