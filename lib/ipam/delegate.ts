@@ -28,24 +28,9 @@ export interface DelegateOptions {
   env?: NodeJS.ProcessEnv
 }
 
-/**
- * invoke.FindInPath: the first `<dir>/<plugin>` that is a regular file (symlinks followed; the exec
- * bit is not checked). Errors in the reference's words.
- */
-export function findInPath(plugin: string, paths: readonly string[]): string {
-  if (plugin === '') throw new Error('no plugin name provided')
-  if (plugin.includes('/')) throw new Error(`invalid plugin name: ${plugin}`)
-  if (paths.length === 0) throw new Error('no paths provided')
-  for (const dir of paths) {
-    const full = path.join(dir, plugin)
-    try {
-      if (fs.statSync(full).isFile()) return full
-    } catch {
-      // not in this directory
-    }
-  }
-  throw new Error(`failed to find plugin ${JSON.stringify(plugin)} in path [${paths.join(' ')}]`)
-}
+import { findInPath } from '../skel/find-in-path'
+
+export { findInPath }
 
 // ---- in-process delegates ----
 

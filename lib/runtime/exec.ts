@@ -1,6 +1,4 @@
 import { spawn } from 'node:child_process'
-import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { CniError } from '../skel/errors'
 import { goQuote, structField } from './go-json'
 import { goJsonParse } from './go-json-parse'
@@ -36,24 +34,7 @@ export interface ExecOptions {
 /** libcni retries a plugin that is being replaced ("text file busy") this many times, a second apart. */
 const ETXTBSY_RETRIES = 5
 
-/**
- * The first `<dir>/<plugin>` in `paths` that is a regular file (symlinks followed, the exec bit not
- * checked), like invoke.FindInPath, with its error texts.
- */
-export function findInPath(plugin: string, paths: string[]): string {
-  if (plugin === '') throw new Error('no plugin name provided')
-  if (plugin.includes('/')) throw new Error(`invalid plugin name: ${plugin}`)
-  if (paths.length === 0) throw new Error('no paths provided')
-  for (const dir of paths) {
-    const full = path.join(dir, plugin)
-    try {
-      if (fs.statSync(full).isFile()) return full
-    } catch {
-      // not here: next directory
-    }
-  }
-  throw new Error(`failed to find plugin ${goQuote(plugin)} in path [${paths.join(' ')}]`)
-}
+export { findInPath } from '../skel/find-in-path'
 
 /** What one run printed. */
 interface RawRun {

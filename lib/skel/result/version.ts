@@ -1,3 +1,4 @@
+import { goQuote } from '../go-quote'
 import { SUPPORTED_VERSIONS, type ResultFamily, type SpecVersion } from './types'
 
 export function isSupportedVersion(v: string): v is SpecVersion {
@@ -44,16 +45,28 @@ export function compareVersions(a: string, b: string): -1 | 0 | 1 {
 
 const PART_NAMES = ['major', 'minor', 'micro'] as const
 
-function parseVersion(v: string): [number, number, number] {
-  if (v === '') return [0, 1, 0]
-  const parts = v.split('.')
-  if (parts.length > 3) throw new Error(`invalid version ${JSON.stringify(v)}: too many parts`)
+/**
+ * libcni's version.ParseVersion, with its error texts (they reach runtimes' messages): "" is 0.1.0;
+ * one to three parts, missing ones 0; each part read like Go's strconv.Atoi (a sign is allowed).
+ */
+export function parseVersion(version: string): [number, number, number] {
+  if (version === '') return [0, 1, 0]
+  const parts = version.split('.')
+  if (parts.length > 3) throw new Error(`invalid version ${goQuote(version)}: too many parts`)
   const out: [number, number, number] = [0, 0, 0]
   parts.forEach((part, i) => {
-    if (!/^[0-9]+$/.test(part)) {
-      throw new Error(`invalid version ${JSON.stringify(v)}: ${PART_NAMES[i]} part ${JSON.stringify(part)} is not a number`)
+    const why = atoiError(part)
+    if (why) {
+      throw new Error(`failed to convert ${PART_NAMES[i]} version part ${goQuote(part)}: strconv.Atoi: parsing ${goQuote(part)}: ${why}`)
     }
     out[i] = Number(part)
   })
   return out
+}
+
+/** Why Go's strconv.Atoi refuses `s`, or undefined when it accepts it. */
+function atoiError(s: string): string | undefined {
+  if (!/^[+-]?[0-9]+$/.test(s)) return 'invalid syntax'
+  const n = BigInt(s)
+  return n > 9223372036854775807n || n < -9223372036854775808n ? 'value out of range' : undefined
 }
