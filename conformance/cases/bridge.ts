@@ -147,4 +147,24 @@ export const bridgeCases: Case[] = [
       ctx.expect(JSON.stringify(a.allocations()) === JSON.stringify([String(rb.ips[0].address).split('/')[0]]), 'GC did not release the stale reservation', a.allocations())
     },
   },
+  {
+    id: 'br.l2-old-version', title: 'an L2 bridge (no IPAM) cannot answer at 0.2.0; DEL still works', level: 'REF', section: 'REF types020 conversion', plugins: BR,
+    async run(ctx) {
+      if (!ctx.supports('0.2.0')) ctx.skip('needs spec 0.2.0')
+      const s = scenario(ctx, { version: '0.2.0' })
+      const { ipam: _, ...conf } = s.conf
+      ctx.expectError(await s.run('ADD', { conf }), 'L2 ADD at 0.2.0')
+      ctx.expectSuccess(await s.run('DEL', { conf }), 'DEL after it')
+    },
+  },
+  {
+    id: 'br.cni-args', title: 'CNI_ARGS reach IPAM; unknown keys need IgnoreUnknown', level: 'REF', section: 'SPEC §4 (same environment)', plugins: BR,
+    async run(ctx) {
+      ctx.expectError(await scenario(ctx).run('ADD', { attach: { args: `IP=${SUBNET}.70` } }), 'ADD with CNI_ARGS IP= (unknown to bridge)')
+      const s = scenario(ctx, { containerID: 'ctr-3' })
+      const e = await s.run('ADD', { attach: { args: `IgnoreUnknown=1;IP=${SUBNET}.70` } })
+      ctx.expectSuccess(e, 'ADD with IgnoreUnknown=1;IP=')
+      ctx.expect(String(e.json?.ips?.[0]?.address).startsWith(`${SUBNET}.70/`), `got ${e.json?.ips?.[0]?.address}, not .70`)
+    },
+  },
 ]

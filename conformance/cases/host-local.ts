@@ -109,4 +109,24 @@ export const hostLocalCases: Case[] = [
       ctx.expect(JSON.stringify(a.allocations()) === JSON.stringify([first(rb).split('/')[0]]), "eth1's address did not survive", a.allocations())
     },
   },
+  {
+    id: 'hl.two-sets-old-version', title: 'two IPv4 range sets: error at 0.2.0, two ips at 0.3.1', level: 'REF', section: 'REF host-local config', plugins: HL,
+    async run(ctx) {
+      if (!ctx.supports('0.2.0') || !ctx.supports('0.3.1')) ctx.skip('needs spec 0.2.0 and 0.3.1')
+      const ranges = [[{ subnet: `${SUBNET}.0/24` }], [{ subnet: '10.98.0.0/24' }]]
+      const ipam = { subnet: undefined, ranges }
+      ctx.expectError(await scenario(ctx, { version: '0.2.0', ipam }).run('ADD'), 'ADD at 0.2.0 with two IPv4 range sets')
+      const r = await addOk(ctx, scenario(ctx, { version: '0.3.1', ipam }), 'ADD at 0.3.1')
+      ctx.expect(r.ips?.length === 2, `expected two ips, got ${r.ips?.length}`, r.ips)
+    },
+  },
+  {
+    id: 'hl.ip-ranges', title: 'runtimeConfig.ipRanges is prepended as its own range set', level: 'REF', section: 'CONVENTIONS ipRanges', plugins: HL,
+    async run(ctx) {
+      const r = await addOk(ctx, scenario(ctx, { conf: { runtimeConfig: { ipRanges: [[{ subnet: '10.98.0.0/24' }]] } } }))
+      const ips: string[] = (r.ips ?? []).map((ip: any) => ip.address)
+      ctx.expect(ips[0]?.startsWith('10.98.0.'), `ips[0] is ${ips[0]}, not from the ipRanges subnet`, ips)
+      ctx.expect(ips[1]?.startsWith(`${SUBNET}.`), 'the configured range set is not kept after it', ips)
+    },
+  },
 ]
