@@ -59,11 +59,25 @@ function cnitoolOnHost(args, env) {
 // ---- set-up checks ----
 function checkPrerequisites() {
   if (process.getuid?.() !== 0) throw new DemoError('the demo creates network namespaces: run it as root (sudo npm run demo)')
-  for (const tool of ['ip', 'nsenter', 'ping']) {
-    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) {
-      throw new DemoError(`${tool} is not installed (Debian: apt-get install ${tool === 'ping' ? 'iputils-ping' : tool === 'ip' ? 'iproute2' : 'util-linux'})`)
+  const missing = () => ['ip', 'nsenter', 'ping', 'cc'].filter((tool) => !onPath(tool))
+  if (missing().length === 0) return
+  // A fresh Debian machine lacks some of these: install them the way CI does.
+  say(`Installing what the demo needs (${missing().join(', ')} missing): scripts/install-deps.sh`)
+  spawnSync('bash', [path.join(root, 'scripts', 'install-deps.sh')], { stdio: 'inherit' })
+  const still = missing()
+  if (still.length) throw new DemoError(`${still.join(', ')} could not be installed (Debian: apt-get install iproute2 util-linux iputils-ping gcc)`)
+}
+
+/** Whether `tool` is an executable file in one of PATH's directories. */
+function onPath(tool) {
+  return (process.env.PATH ?? '').split(':').some((dir) => {
+    try {
+      fs.accessSync(path.join(dir || '.', tool), fs.constants.X_OK)
+      return true
+    } catch {
+      return false
     }
-  }
+  })
 }
 
 function ensureBuilt() {

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Installs the Debian packages tscni's build, tests and demo need, only those that are missing:
+# iproute2 (namespaces for tests and the demo), a C compiler (the N-API addon), iptables/nftables
+# (masquerade), ping (traffic between test namespaces), nsenter, and the Go reference plugins
+# (/usr/lib/cni) that the side-by-side tests compare against. Needs root and apt-get.
+set -uo pipefail
+need=()
+command -v ip >/dev/null || need+=(iproute2)
+command -v cc >/dev/null || need+=(gcc libc6-dev)
+command -v iptables >/dev/null || need+=(iptables)
+command -v nft >/dev/null || need+=(nftables)
+command -v ping >/dev/null || need+=(iputils-ping)
+command -v nsenter >/dev/null || need+=(util-linux)
+[ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "== apt-get install ${need[*]}"
+apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
