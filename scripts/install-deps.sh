@@ -12,6 +12,10 @@ command -v nft >/dev/null || need+=(nftables)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v nsenter >/dev/null || need+=(util-linux)
 [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
+# node_api.h for the addon: next to the running node (official builds), else Debian's headers
+# (N-API is ABI-stable: any version's headers build an addon every Node 20+ loads).
+node_dir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
+[ -f "$node_dir/include/node/node_api.h" ] || [ -f /usr/include/node/node_api.h ] || need+=(libnode-dev)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "== apt-get install ${need[*]}"
 apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
