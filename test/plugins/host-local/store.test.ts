@@ -3,8 +3,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { native, nativeDir } from '../../../lib/native'
+import { nativeDir } from '../../../lib/native'
 import { IP, parseIP } from '../../../plugins/host-local/range'
+import { lockIsFree } from '../../helpers/host-local'
 import { goTrimSpace, INDEX_DIR, INDEX_FILE, Store, validateNetworkName } from '../../../plugins/host-local/store'
 
 /** What the helpers need of a (sub)test. */
@@ -309,21 +310,6 @@ function waitForLine(child: ChildProcess, line: string, ms: number): Promise<boo
   })
 }
 
-/** Tries LOCK_EX|LOCK_NB on a fresh descriptor: true if the lock was free. */
-function lockIsFree(lockFile: string): boolean {
-  const n = native()
-  const fd = fs.openSync(lockFile, fs.constants.O_RDONLY)
-  try {
-    n.flock(fd, n.LOCK_EX | n.LOCK_NB)
-    n.flock(fd, n.LOCK_UN)
-    return true
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'EWOULDBLOCK' || (err as NodeJS.ErrnoException).code === 'EAGAIN') return false
-    throw err
-  } finally {
-    fs.closeSync(fd)
-  }
-}
 
 t.test('flock excludes another process, and a SIGKILLed holder releases it at once', async (t) => {
   const s = openStore(t)
