@@ -9,7 +9,7 @@ import { version } from '../package.json'
 import { exitWithError } from './errors'
 import { versionText } from './version-text'
 
-function main(argv: string[]): void {
+export function main(argv: string[]): void {
   const rest = argv.slice(1)
   if (argv[0] === '--version' || (argv[0] === 'version' && rest.every((a) => a === '--json'))) {
     process.stdout.write(versionText(version, rest.includes('--json')))
@@ -18,4 +18,3 @@ function main(argv: string[]): void {
   import('./cli').then((cli) => cli.run(argv)).catch(exitWithError)
 }
 
-main(process.argv.slice(2))

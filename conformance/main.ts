@@ -15,8 +15,9 @@ const USAGE = `usage: conformance --plugins DIR [--ref DIR] [--json] [--only TEX
   --jobs N        cases run at once (default 4); each has its own namespaces
   --list          list the cases and exit`
 
-async function main(): Promise<number> {
+async function run(args: string[]): Promise<number> {
   const { values } = parseArgs({
+    args,
     options: {
       plugins: { type: 'string' }, ref: { type: 'string' }, json: { type: 'boolean' },
       only: { type: 'string' }, jobs: { type: 'string' }, list: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
@@ -40,7 +41,9 @@ async function main(): Promise<number> {
   return summarize(ours).mustFailures > 0 ? 1 : 0
 }
 
-main().then((code) => process.exit(code), (err) => {
-  console.error(err instanceof Error ? err.stack : err)
-  process.exit(2)
-})
+export function main(args: string[]): Promise<void> {
+  return run(args).then((code) => process.exit(code), (err) => {
+    console.error(err instanceof Error ? err.stack : err)
+    process.exit(2)
+  })
+}

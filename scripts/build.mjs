@@ -1,133 +1,91 @@
-// Builds dist/: the native addon, the netlink binding, the generated validators, and one bundled
-// executable per plugin in dist/bin (usable as CNI_PATH). Offline: no header or binary downloads.
+// Builds dist/:
+//   dist/bin/tscni        the product: one self-contained executable compiled with Bun (pinned in
+//                         package.json), serving every plugin and tool by the name it is run by
+//   dist/bin/<plugin>     a relative symlink to tscni per plugin: dist/bin is a CNI bin directory
+//   dist/cnitool, dist/conformance   symlinks to bin/tscni, the tools for people
+//   dist/node/tscni.node  the N-API addon that lets lib/ run under Node (the tap tests); not shipped
+// Offline: no header or binary downloads.
 import { execFileSync } from 'node:child_process'
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs'
+import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import * as esbuild from 'esbuild'
+import { findBun } from './bun.mjs'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const dist = join(root, 'dist')
 const binDir = join(dist, 'bin')
-const libDir = join(dist, 'lib')
+const nodeDir = join(dist, 'node')
 
-/** The plugins (dist/bin is a CNI_PATH). A plugin whose main.ts does not exist yet is skipped. */
-const PLUGINS = ['bridge', 'host-local', 'loopback'].filter((p) => existsSync(join(root, 'plugins', p, 'main.ts')))
+/** The tools for people that get a symlink in dist/ (`tscni <tool>` works too). */
+const TOOLS = ['cnitool', 'conformance']
+
+/** A temp name next to `file`, unique per build process (parallel builds never collide). */
+const tmpOf = (file) => `${file}.tmp-${process.pid}`
 
 function buildAddon() {
-  // Node's own headers: next to the running node (Debian: /usr/include/node), never downloaded.
+  // Node's own headers: next to the running node, or Debian's libnode-dev; never downloaded.
   const candidates = [join(dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node']
   const include = candidates.find((d) => existsSync(join(d, 'node_api.h')))
   if (!include) throw new Error(`node_api.h not found in ${candidates.join(' or ')}: install Node's headers (Debian: libnode-dev)`)
-  const out = join(libDir, 'tscni.node')
+  const out = join(nodeDir, 'tscni.node')
   execFileSync('cc', ['-shared', '-fPIC', '-O2', '-Wall', '-Wextra', `-I${include}`, '-DNAPI_VERSION=8',
     '-o', tmpOf(out), join(root, 'native', 'tscni.c')], { stdio: 'inherit' })
   renameSync(tmpOf(out), out)
 }
 
-function copyNetlinkBinding() {
-  const arch = { x64: 'x64', arm64: 'arm64', arm: 'arm', ia32: 'ia32' }[process.arch]
-  const src = join(root, 'node_modules', 'netlink', 'prebuilds', `linux-${arch}`, 'node.napi.node')
-  const out = join(libDir, 'netlink.node')
-  copyFileSync(src, tmpOf(out))
-  renameSync(tmpOf(out), out)
-}
-
-/** A temp name next to `file`, unique per build process (parallel builds never share one). */
-function tmpOf(file) {
-  return `${file}.tmp-${process.pid}`
-}
-
-/** Tells the bundle where dist/lib is, relative to the bundle file (read by lib/native). */
-function nativeDirBanner(...rel) {
-  return `var __tscniNativeDir = require('path').join(__dirname, ${rel.map((r) => JSON.stringify(r)).join(', ')});`
-}
-
-// netlink's raw.js loads its binding at require time through node-gyp-build (a directory scan).
-// The bundle loads it from dist/lib instead, and only when the first socket is made.
-const lazyNetlinkBinding = {
-  name: 'lazy-netlink-binding',
-  setup(build) {
-    build.onLoad({ filter: /netlink[\\/]dist[\\/]raw\.js$/ }, (args) => {
-      const original = "const binding = require('node-gyp-build')(__dirname + '/..');"
-      const src = readFileSync(args.path, 'utf8')
-      if (!src.includes(original)) throw new Error('netlink/dist/raw.js changed: update the lazy binding patch')
-      const lazy = 'let __nlBinding; const binding = { get NativeNetlink() { if (!__nlBinding) { const m = { exports: {} };' +
-         " process.dlopen(m, require('path').join(process.env.TSCNI_NATIVE_DIR || __tscniNativeDir, 'netlink.node'));" +
-        ' __nlBinding = m.exports } return __nlBinding.NativeNetlink } };'
-      return { contents: src.replace(original, lazy), loader: 'js' }
-    })
-  },
-}
-
-/** esbuild to a temp file next to `out`: one CJS file for Node, first line an absolute interpreter. */
-async function esbuildTo(out, entry, { banner, define }) {
-  await esbuild.build({
-    entryPoints: [entry],
-    outfile: tmpOf(out),
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
-    // Runtimes exec plugins with a minimal PATH: name the interpreter that built us, absolutely.
-    banner: { js: `#!${process.execPath}\n${banner}` },
-    ...(define ? { define } : {}),
-    plugins: [lazyNetlinkBinding],
-    logLevel: 'warning',
-    legalComments: 'none',
-  })
-}
-
-/** Makes the temp file executable and moves it into place: a running plugin never sees half a file (no ETXTBSY). */
-function install(out) {
-  chmodSync(tmpOf(out), 0o755)
-  renameSync(tmpOf(out), out)
-}
-
 /**
- * One bundle per plugin. With a snapshot, its first line points node at a startup snapshot of
- * that same bundle (dist/lib/<name>.blob): the module bodies ran at build time, so start-up skips
- * them (~20 % of a plugin's time). The file stays a complete script, so `node dist/bin/<name>` runs too.
+ * Bun reads BUN_OPTIONS from the environment even in a compiled executable, and `--preload` in it
+ * runs any script before ours: the environment would decide what code runs as root. The runtime
+ * looks the variable up by a NUL-terminated name; blanking that name (to an empty string, which no
+ * environment entry can match) switches the lookup off. Exactly one occurrence is expected: if a
+ * Bun upgrade changes that, the build stops here rather than ship an unchecked executable.
  */
-async function bundle(name, entry, { snapshot }) {
-  const out = join(binDir, name)
-  const blob = join(libDir, `${name}.blob`)
-  await esbuildTo(out, entry, { banner: nativeDirBanner('..', 'lib') })
-  if (snapshot) {
-    // A blob only runs on the node binary that made it (exit 14 otherwise): rebuild after upgrading Node.
-    execFileSync(process.execPath, ['--snapshot-blob', tmpOf(blob), '--build-snapshot', tmpOf(out)], { stdio: 'inherit' })
-    renameSync(tmpOf(blob), blob)
-    const src = readFileSync(tmpOf(out), 'utf8')
-    writeFileSync(tmpOf(out), src.replace(/^#!.*\n/, `#!${process.execPath} --snapshot-blob=${blob}\n`))
+function disableEnvOptions(file) {
+  const data = readFileSync(file)
+  const needle = Buffer.from('\0BUN_OPTIONS\0', 'latin1')
+  const at = data.indexOf(needle)
+  if (at < 0 || data.indexOf(needle, at + 1) >= 0) {
+    throw new Error(`expected exactly one "BUN_OPTIONS" lookup in the Bun runtime: check ${file} before shipping`)
   }
-  install(out)
+  data.fill(0, at + 1, at + needle.length - 1)
+  writeFileSync(file, data)
 }
 
-/** A command-line tool for people (cnitool, conformance): dist/<name>, no snapshot. */
-async function bundleCli(name, entry) {
-  const out = join(dist, name)
-  await esbuildTo(out, entry, {
-    // yargs is ESM-only and calls createRequire(import.meta.url), which CJS output lacks.
-    banner: `${nativeDirBanner('lib')}\nconst __importMetaUrl = require('url').pathToFileURL(__filename).href;`,
-    define: { 'import.meta.url': '__importMetaUrl' },
-  })
-  install(out)
+function compileExecutable(bun) {
+  const out = join(binDir, 'tscni')
+  execFileSync(bun, [
+    'build', join(root, 'tscni', 'main.ts'),
+    '--compile', '--minify', '--bytecode', '--format=esm',
+    // The executable runs as root from any directory: nothing there may configure or preload it.
+    '--no-compile-autoload-bunfig', '--no-compile-autoload-dotenv',
+    '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',
+    '--outfile', tmpOf(out),
+  ], { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, NO_COLOR: '1' } })
+  disableEnvOptions(tmpOf(out))
+  chmodSync(tmpOf(out), 0o755)
+  // rename(2): a plugin running from the old file keeps running it (no ETXTBSY for anyone).
+  renameSync(tmpOf(out), out)
+}
+
+/** `link` -> `target` (relative), replacing whatever `link` was. */
+function symlinkInto(link, target) {
+  const tmp = tmpOf(link)
+  rmSync(tmp, { force: true })
+  symlinkSync(relative(dirname(link), target), tmp)
+  renameSync(tmp, link)
 }
 
 mkdirSync(binDir, { recursive: true })
-mkdirSync(libDir, { recursive: true })
+mkdirSync(nodeDir, { recursive: true })
+rmSync(join(dist, 'lib'), { recursive: true, force: true }) // the old Node bundles' runtime files
 execFileSync(process.execPath, [join(root, 'scripts', 'gen-validators.mjs')], { stdio: 'inherit' })
 buildAddon()
-copyNetlinkBinding()
-// TSCNI_SNAPSHOT=0 builds plain bundles (slower start-up, but independent of the exact node binary).
-const snapshot = process.env.TSCNI_SNAPSHOT !== '0'
-for (const p of PLUGINS) await bundle(p, join(root, 'plugins', p, 'main.ts'), { snapshot })
-const built = PLUGINS.map((p) => `dist/bin/${p}`)
-// cnitool and the conformance harness are for people, not runtimes: plain bundles outside CNI_PATH.
-for (const tool of ['cnitool', 'conformance']) {
-  if (!existsSync(join(root, tool, 'main.ts'))) continue
-  await bundleCli(tool, join(root, tool, 'main.ts'))
-  built.push(`dist/${tool}`)
-}
-writeFileSync(join(dist, 'BUILD'), `node ${process.version} ${process.execPath}\n`)
-console.log(`built: ${built.join(', ')}`)
+const bun = findBun()
+compileExecutable(bun)
+// The executable knows which plugins it serves (tscni/entries.ts): one symlink each.
+const PLUGINS = execFileSync(join(binDir, 'tscni'), ['plugins'], { encoding: 'utf8' }).split('\n').filter(Boolean)
+for (const p of PLUGINS) symlinkInto(join(binDir, p), join(binDir, 'tscni'))
+for (const t of TOOLS) symlinkInto(join(dist, t), join(binDir, 'tscni'))
+const bunVersion = execFileSync(bun, ['--version'], { encoding: 'utf8' }).trim()
+writeFileSync(join(dist, 'BUILD'), `bun ${bunVersion}\n`)
+console.log(`built: dist/bin/tscni (Bun ${bunVersion}) with ${PLUGINS.join(', ')}; dist/cnitool, dist/conformance; dist/node/tscni.node`)

@@ -9,6 +9,7 @@ import { parseIP } from '../ip/address'
 import { maskHex, parsePrefix } from '../ip/prefix'
 import type { IPConfig, Result } from '../skel/result'
 import { writeAllSync } from '../skel/stdio'
+import { sleepSync } from '../util/sleep'
 
 /** How long IPv6 addresses may stay tentative (DAD) before ADD fails, and how often to look (the
  * reference looks every 50 ms; a look is one cheap dump, and DAD usually ends between two of them). */
@@ -23,7 +24,6 @@ export function errText(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /** `{Interface:2 Address:{IP:10.1.2.3 Mask:ffffff00} Gateway:10.1.2.1}`: Go's %+v of an IPConfig. */
 export function describeIPConfig(ipc: IPConfig): string {
@@ -37,12 +37,12 @@ export function describeIPConfig(ipc: IPConfig): string {
  * socket opened in it), sets it up, waits for IPv6 DAD when there is an IPv6 gateway, and adds the
  * routes (a route without gw goes via the first gateway of its family).
  */
-export async function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, result: Result): Promise<void> {
+export function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, result: Result): void {
   const interfaces = result.interfaces ?? []
   if (interfaces.length === 0) throw new Error('no interfaces to configure')
   let link: Link | undefined
   try {
-    link = await rtnl.getLinkByName(ifName)
+    link = rtnl.getLinkByName(ifName)
   } catch (err) {
     throw new Error(`failed to lookup ${JSON.stringify(ifName)}: ${errText(err)}`)
   }
@@ -63,7 +63,7 @@ export async function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, r
       ipv6Enabled = true
     }
     try {
-      await rtnl.addAddr(link.index, ipc.address)
+      rtnl.addAddr(link.index, ipc.address)
     } catch (err) {
       throw new Error(`failed to add IP addr ${describeIPConfig(ipc)} to ${JSON.stringify(ifName)}: ${errText(err)}`)
     }
@@ -74,14 +74,14 @@ export async function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, r
   }
 
   try {
-    await rtnl.setLinkUp(link.index)
+    rtnl.setLinkUp(link.index)
   } catch (err) {
     throw new Error(`failed to set ${JSON.stringify(ifName)} UP: ${errText(err)}`)
   }
 
   if (v6gw) {
     try {
-      await settleAddresses(rtnl, ifName, DAD_SETTLE_TIMEOUT_MS)
+      settleAddresses(rtnl, ifName, DAD_SETTLE_TIMEOUT_MS)
     } catch (err) {
       throw new Error(`failed to settle addresses for ${JSON.stringify(ifName)}: ${errText(err)}`)
     }
@@ -94,7 +94,7 @@ export async function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, r
     const describe = `'${r.dst} via ${gw ?? '<nil>'} dev ${ifName} metric ${r.priority ?? 0} (Scope: ${scope ?? r.scope}, Table: ${r.table ?? 0})'`
     if (!scope) throw new Error(`failed to add route ${describe}: unknown route scope ${r.scope}`)
     try {
-      await rtnl.addRoute(
+      rtnl.addRoute(
         {
           dst: r.dst,
           gw,
@@ -144,22 +144,22 @@ function enableIPv6(ifName: string): void {
  * tentative at the deadline is an error only while the link is operationally up (a link without
  * carrier never finishes DAD, and that is not this plugin's failure).
  */
-export async function settleAddresses(rtnl: Rtnl, ifName: string, timeoutMs: number): Promise<void> {
-  const link = await rtnl.getLinkByName(ifName)
+export function settleAddresses(rtnl: Rtnl, ifName: string, timeoutMs: number): void {
+  const link = rtnl.getLinkByName(ifName)
   if (!link) throw new Error('failed to retrieve link: Link not found')
   const deadline = Date.now() + timeoutMs
   for (;;) {
-    const addrs = await rtnl.listAddrs({ index: link.index, family: 6 })
+    const addrs = rtnl.listAddrs({ index: link.index, family: 6 })
     const failed = addrs.find((a) => a.flags.dadfailed)
     if (failed) throw new Error(`link ${ifName} has address ${failed.address} in DADFAILED state`)
     if (!addrs.some((a) => a.flags.tentative)) return
     if (Date.now() > deadline) {
-      const now = await rtnl.getLinkByName(ifName)
+      const now = rtnl.getLinkByName(ifName)
       if (now?.operState === 'up') {
         throw new Error(`link ${ifName} still has tentative addresses after ${Math.round(timeoutMs / 1000)} seconds`)
       }
       return
     }
-    await sleep(DAD_SETTLE_INTERVAL_MS)
+    sleepSync(DAD_SETTLE_INTERVAL_MS)
   }
 }

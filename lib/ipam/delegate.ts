@@ -4,11 +4,11 @@
  * bytes, its stderr is passed through, and its error object comes back as a CniError with its own
  * code, msg and details.
  *
- * In-process delegates. Executing a Node.js plugin costs a process start (tens of ms). When the
- * plugin found in CNI_PATH is one of our own bundles from the same install as the running
- * executable, and the composition root (a plugin's main.ts) registered its verbs here, it runs
- * inside this process instead, through lib/skel's dispatch() with the environment and stdin an exec
- * would get: same code, same store and lock, same result text. Anything else is executed.
+ * In-process delegates. Executing a plugin costs a process start. When the plugin found in
+ * CNI_PATH is the running tscni executable itself (a symlink to it), and the composition root (a
+ * plugin's main.ts) registered its verbs here, it runs inside this process instead, through
+ * lib/skel's dispatch() with the environment and stdin an exec would get: same code, same store and
+ * lock, same result text. Anything else is executed.
  */
 import type * as ChildProcess from 'node:child_process'
 import * as fs from 'node:fs'
@@ -17,6 +17,7 @@ import { CniError, ErrorCode } from '../skel/errors'
 import { type Outcome, type PluginFuncs, type PluginInfo, dispatch } from '../skel/dispatch'
 import { type Result, parseResult } from '../skel/result'
 import { writeAllSync } from '../skel/stdio'
+import { sleepSync } from '../util/sleep'
 
 export type DelegateVerb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC'
 
@@ -50,9 +51,6 @@ export function unregisterInProcessDelegate(type: string): void {
   registry.delete(type)
 }
 
-/** The banner every tscni bundle carries on its first lines (scripts/build.mjs). */
-const BUNDLE_MARK = '__tscniNativeDir'
-
 function realpathOrUndefined(file: string): string | undefined {
   try {
     return fs.realpathSync(file)
@@ -61,33 +59,20 @@ function realpathOrUndefined(file: string): string | undefined {
   }
 }
 
-/** Reads the first bytes of `file` and looks for the tscni bundle banner. */
-export function isTscniBundle(file: string): boolean {
-  let fd: number | undefined
-  try {
-    fd = fs.openSync(file, 'r')
-    const head = Buffer.alloc(1024)
-    const n = fs.readSync(fd, head, 0, head.length, 0)
-    return head.subarray(0, n).toString('latin1').includes(BUNDLE_MARK)
-  } catch {
-    return false
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd)
-  }
+/** The running tscni executable's real path; undefined under Node (tests and development). */
+function runningExecutable(): string | undefined {
+  return process.versions.bun ? process.execPath : undefined
 }
 
 /**
- * The registered delegate for `type` if `found` (what CNI_PATH resolved) is the `type` executable
- * next to the running one, both real paths, and a tscni bundle.
+ * The registered delegate for `type` if `found` (what CNI_PATH resolved) is the running executable
+ * itself (the bin directory's symlinks all point at it): then the delegate is this very code.
  */
-export function inProcessDelegateFor(type: string, found: string, self = process.argv[1]): InProcessDelegate | undefined {
+export function inProcessDelegateFor(type: string, found: string, self = runningExecutable()): InProcessDelegate | undefined {
   const delegate = registry.get(type)
   if (!delegate || !self) return undefined
   const selfReal = realpathOrUndefined(self)
-  const foundReal = realpathOrUndefined(found)
-  if (!selfReal || !foundReal) return undefined
-  const sibling = realpathOrUndefined(path.join(path.dirname(selfReal), type))
-  if (sibling !== foundReal || !isTscniBundle(foundReal)) return undefined
+  if (!selfReal || realpathOrUndefined(found) !== selfReal) return undefined
   return delegate
 }
 
@@ -104,7 +89,7 @@ function execFile(file: string, stdin: Buffer, env: NodeJS.ProcessEnv): Outcome 
     if (err?.code === 'EPIPE' && (r.status !== null || r.signal !== null)) err = undefined
     // The reference retries a plugin that is being replaced ("text file busy") for up to 5 s.
     if (err?.code === 'ETXTBSY' && attempt < 5) {
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000)
+      sleepSync(1000)
       continue
     }
     if (err) {

@@ -106,8 +106,8 @@ export function parseAddr(data: Buffer): Addr | undefined {
 }
 
 /** Addresses in the socket's namespace, optionally of one link and/or one family. */
-export async function listAddrs(s: RtnlSocket, opts: ListAddrsOptions = {}): Promise<Addr[]> {
-  const msgs = await s.dump(RTM.GETADDR, ifaddrmsg({ family: familyAf(opts.family) }))
+export function listAddrs(s: RtnlSocket, opts: ListAddrsOptions = {}): Addr[] {
+  const msgs = s.dump(RTM.GETADDR, ifaddrmsg({ family: familyAf(opts.family) }))
   const out: Addr[] = []
   for (const m of msgs) {
     if (m.type !== RTM.NEWADDR) continue
@@ -146,12 +146,12 @@ function addrRequest(index: number, cidr: string, opts: AddAddrOptions, forAdd: 
  * Adds `cidr` ('10.1.0.2/24', 'fd00::2/64') to a link. NLM_F_CREATE|NLM_F_EXCL as in Go's AddrAdd:
  * EEXIST when the address is already there.
  */
-export async function addAddr(s: RtnlSocket, index: number, cidr: string, opts: AddAddrOptions = {}): Promise<void> {
+export function addAddr(s: RtnlSocket, index: number, cidr: string, opts: AddAddrOptions = {}): void {
   const req = addrRequest(index, cidr, opts, true)
-  await s.request(RTM.NEWADDR, req, NLM_F.CREATE | NLM_F.EXCL, `${cidr} on link ${index}`)
+  s.request(RTM.NEWADDR, req, NLM_F.CREATE | NLM_F.EXCL, `${cidr} on link ${index}`)
 }
 
 /** Removes `cidr` from a link. EADDRNOTAVAIL when it is not there. */
-export async function delAddr(s: RtnlSocket, index: number, cidr: string): Promise<void> {
-  await s.request(RTM.DELADDR, addrRequest(index, cidr, {}, false), 0, `${cidr} on link ${index}`)
+export function delAddr(s: RtnlSocket, index: number, cidr: string): void {
+  s.request(RTM.DELADDR, addrRequest(index, cidr, {}, false), 0, `${cidr} on link ${index}`)
 }

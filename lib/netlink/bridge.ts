@@ -45,13 +45,13 @@ export interface BridgeVlanOptions {
  * attributes only when NLA_F_NESTED is set (without it the payload is a bare port state), so the
  * flag is required here. EOPNOTSUPP when the link is not a bridge port.
  */
-export async function setBridgePortOptions(s: RtnlSocket, index: number, o: BridgePortOptions): Promise<void> {
+export function setBridgePortOptions(s: RtnlSocket, index: number, o: BridgePortOptions): void {
   const opts: Buffer[] = []
   if (o.hairpin !== undefined) opts.push(attr(IFLA_BRPORT.MODE, u8(o.hairpin ? 1 : 0)))
   if (o.isolated !== undefined) opts.push(attr(IFLA_BRPORT.ISOLATED, u8(o.isolated ? 1 : 0)))
   if (!opts.length) return
   const req = Buffer.concat([ifinfomsg({ family: AF.BRIDGE, index }), attr(IFLA.PROTINFO, opts, true)])
-  await s.request(RTM.SETLINK, req, 0, `link ${index}`)
+  s.request(RTM.SETLINK, req, 0, `link ${index}`)
 }
 
 function vlanRequest(index: number, vid: number, o: BridgeVlanOptions): Buffer {
@@ -66,33 +66,33 @@ function vlanRequest(index: number, vid: number, o: BridgeVlanOptions): Buffer {
 }
 
 /** Adds (or updates the flags of) VLAN `vid` on a bridge port, like Go's BridgeVlanAdd. */
-export async function addBridgeVlan(
+export function addBridgeVlan(
   s: RtnlSocket,
   index: number,
   vid: number,
   o: BridgeVlanOptions = {},
-): Promise<void> {
-  await s.request(RTM.SETLINK, vlanRequest(index, vid, o), 0, `link ${index} vid ${vid}`)
+): void {
+  s.request(RTM.SETLINK, vlanRequest(index, vid, o), 0, `link ${index} vid ${vid}`)
 }
 
 /** Removes VLAN `vid` from a bridge port, like Go's BridgeVlanDel. */
-export async function deleteBridgeVlan(
+export function deleteBridgeVlan(
   s: RtnlSocket,
   index: number,
   vid: number,
   o: Pick<BridgeVlanOptions, 'self'> = {},
-): Promise<void> {
-  await s.request(RTM.DELLINK, vlanRequest(index, vid, o), 0, `link ${index} vid ${vid}`)
+): void {
+  s.request(RTM.DELLINK, vlanRequest(index, vid, o), 0, `link ${index} vid ${vid}`)
 }
 
 /**
  * VLANs of every bridge port in the namespace, by port ifindex (AF_BRIDGE dump with
  * RTEXT_FILTER_BRVLAN: one IFLA_BRIDGE_VLAN_INFO per VID, repeated attributes).
  */
-export async function listBridgeVlans(s: RtnlSocket): Promise<Map<number, BridgeVlan[]>> {
+export function listBridgeVlans(s: RtnlSocket): Map<number, BridgeVlan[]> {
   const req = Buffer.concat([ifinfomsg({ family: AF.BRIDGE }), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER.BRVLAN))])
   const out = new Map<number, BridgeVlan[]>()
-  for (const m of await s.dump(RTM.GETLINK, req)) {
+  for (const m of s.dump(RTM.GETLINK, req)) {
     if (m.type !== RTM.NEWLINK) continue
     const { index } = parseIfinfomsg(m.data)
     const vlans: BridgeVlan[] = []
@@ -114,6 +114,6 @@ export async function listBridgeVlans(s: RtnlSocket): Promise<Map<number, Bridge
 }
 
 /** VLANs on one bridge port ([] when it has none or is not a port). */
-export async function getBridgeVlans(s: RtnlSocket, index: number): Promise<BridgeVlan[]> {
-  return (await listBridgeVlans(s)).get(index) ?? []
+export function getBridgeVlans(s: RtnlSocket, index: number): BridgeVlan[] {
+  return (listBridgeVlans(s)).get(index) ?? []
 }

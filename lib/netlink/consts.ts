@@ -1,7 +1,7 @@
 /**
  * Kernel numbers from <linux/rtnetlink.h>, <linux/if_link.h>, <linux/if_addr.h>, <linux/if_bridge.h>,
  * <linux/neighbour.h> and <linux/socket.h> that this layer needs. Plain objects, not `const enum`,
- * because the sources are transpiled file by file (ts-node transpile-only, esbuild).
+ * because the sources are transpiled file by file (ts-node transpile-only in the tests).
  */
 
 export const AF = { UNSPEC: 0, INET: 2, BRIDGE: 7, INET6: 10 } as const

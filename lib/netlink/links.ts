@@ -142,10 +142,10 @@ function firstLink(msgs: { type: number; data: Buffer }[]): Link | undefined {
 }
 
 /** The link called `name`, or undefined if there is none (ENODEV). */
-export async function getLinkByName(s: RtnlSocket, name: string): Promise<Link | undefined> {
+export function getLinkByName(s: RtnlSocket, name: string): Link | undefined {
   try {
     const req = Buffer.concat([ifinfomsg(), attr(IFLA.IFNAME, cstring(name)), extMask()])
-    return firstLink(await s.request(RTM.GETLINK, req, 0, nameObj(name)))
+    return firstLink(s.request(RTM.GETLINK, req, 0, nameObj(name)))
   } catch (err) {
     if (NetlinkError.is(err, 'ENODEV')) return undefined
     throw err
@@ -153,10 +153,10 @@ export async function getLinkByName(s: RtnlSocket, name: string): Promise<Link |
 }
 
 /** The link with ifindex `index`, or undefined if there is none (ENODEV). */
-export async function getLinkByIndex(s: RtnlSocket, index: number): Promise<Link | undefined> {
+export function getLinkByIndex(s: RtnlSocket, index: number): Link | undefined {
   try {
     const req = Buffer.concat([ifinfomsg({ index }), extMask()])
-    return firstLink(await s.request(RTM.GETLINK, req, 0, linkObj(index)))
+    return firstLink(s.request(RTM.GETLINK, req, 0, linkObj(index)))
   } catch (err) {
     if (NetlinkError.is(err, 'ENODEV')) return undefined
     throw err
@@ -164,66 +164,66 @@ export async function getLinkByIndex(s: RtnlSocket, index: number): Promise<Link
 }
 
 /** Every link in the socket's namespace, in ifindex order. */
-export async function listLinks(s: RtnlSocket): Promise<Link[]> {
-  const msgs = await s.dump(RTM.GETLINK, Buffer.concat([ifinfomsg(), extMask()]))
+export function listLinks(s: RtnlSocket): Link[] {
+  const msgs = s.dump(RTM.GETLINK, Buffer.concat([ifinfomsg(), extMask()]))
   return msgs.filter((m) => m.type === RTM.NEWLINK).map((m) => parseLink(m.data))
 }
 
 /** RTM_SETLINK on one ifindex: flag changes in the header, attributes after it. */
-async function setLink(
+function setLink(
   s: RtnlSocket,
   index: number,
   change: { flags?: number; mask?: number },
   attrs: Buffer[] = [],
-): Promise<void> {
+): void {
   const hdr = ifinfomsg({ index, flags: change.flags ?? 0, change: change.mask ?? 0 })
-  await s.request(RTM.SETLINK, Buffer.concat([hdr, ...attrs]), 0, linkObj(index))
+  s.request(RTM.SETLINK, Buffer.concat([hdr, ...attrs]), 0, linkObj(index))
 }
 
-export async function setLinkUp(s: RtnlSocket, index: number): Promise<void> {
-  await setLink(s, index, { flags: IFF.UP, mask: IFF.UP })
+export function setLinkUp(s: RtnlSocket, index: number): void {
+  setLink(s, index, { flags: IFF.UP, mask: IFF.UP })
 }
 
-export async function setLinkDown(s: RtnlSocket, index: number): Promise<void> {
-  await setLink(s, index, { flags: 0, mask: IFF.UP })
+export function setLinkDown(s: RtnlSocket, index: number): void {
+  setLink(s, index, { flags: 0, mask: IFF.UP })
 }
 
-export async function setPromisc(s: RtnlSocket, index: number, on: boolean): Promise<void> {
-  await setLink(s, index, { flags: on ? IFF.PROMISC : 0, mask: IFF.PROMISC })
+export function setPromisc(s: RtnlSocket, index: number, on: boolean): void {
+  setLink(s, index, { flags: on ? IFF.PROMISC : 0, mask: IFF.PROMISC })
 }
 
-export async function setMtu(s: RtnlSocket, index: number, mtu: number): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.MTU, u32(mtu))])
+export function setMtu(s: RtnlSocket, index: number, mtu: number): void {
+  setLink(s, index, {}, [attr(IFLA.MTU, u32(mtu))])
 }
 
-export async function setMac(s: RtnlSocket, index: number, mac: string): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.ADDRESS, parseMac(mac))])
+export function setMac(s: RtnlSocket, index: number, mac: string): void {
+  setLink(s, index, {}, [attr(IFLA.ADDRESS, parseMac(mac))])
 }
 
-export async function setMaster(s: RtnlSocket, index: number, masterIndex: number): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.MASTER, u32(masterIndex))])
+export function setMaster(s: RtnlSocket, index: number, masterIndex: number): void {
+  setLink(s, index, {}, [attr(IFLA.MASTER, u32(masterIndex))])
 }
 
-export async function setNoMaster(s: RtnlSocket, index: number): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.MASTER, u32(0))])
+export function setNoMaster(s: RtnlSocket, index: number): void {
+  setLink(s, index, {}, [attr(IFLA.MASTER, u32(0))])
 }
 
-export async function setTxQLen(s: RtnlSocket, index: number, qlen: number): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.TXQLEN, u32(qlen))])
+export function setTxQLen(s: RtnlSocket, index: number, qlen: number): void {
+  setLink(s, index, {}, [attr(IFLA.TXQLEN, u32(qlen))])
 }
 
 /** Moves a link into the namespace behind `netnsFd` (it leaves this socket's view). */
-export async function setLinkNetns(s: RtnlSocket, index: number, netnsFd: number): Promise<void> {
-  await setLink(s, index, {}, [attr(IFLA.NET_NS_FD, u32(netnsFd))])
+export function setLinkNetns(s: RtnlSocket, index: number, netnsFd: number): void {
+  setLink(s, index, {}, [attr(IFLA.NET_NS_FD, u32(netnsFd))])
 }
 
 /** Deletes a link; for a veth this removes both ends. ENODEV when it is already gone. */
-export async function deleteLink(s: RtnlSocket, index: number): Promise<void> {
-  await s.request(RTM.DELLINK, ifinfomsg({ index }), 0, linkObj(index))
+export function deleteLink(s: RtnlSocket, index: number): void {
+  s.request(RTM.DELLINK, ifinfomsg({ index }), 0, linkObj(index))
 }
 
 /** Creates a bridge (NLM_F_CREATE|NLM_F_EXCL: EEXIST when the name is taken). */
-export async function createBridge(s: RtnlSocket, name: string, opts: CreateBridgeOptions = {}): Promise<void> {
+export function createBridge(s: RtnlSocket, name: string, opts: CreateBridgeOptions = {}): void {
   const data: Buffer[] = []
   if (opts.vlanFiltering !== undefined) data.push(attr(IFLA_BR.VLAN_FILTERING, u8(opts.vlanFiltering ? 1 : 0)))
   const info = [attr(IFLA_INFO.KIND, cstring('bridge'))]
@@ -232,7 +232,7 @@ export async function createBridge(s: RtnlSocket, name: string, opts: CreateBrid
   if (opts.mtu) req.push(attr(IFLA.MTU, u32(opts.mtu)))
   if (opts.txQLen !== undefined) req.push(attr(IFLA.TXQLEN, u32(opts.txQLen)))
   req.push(attr(IFLA.LINKINFO, info))
-  await s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, nameObj(name))
+  s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, nameObj(name))
 }
 
 /**
@@ -240,7 +240,7 @@ export async function createBridge(s: RtnlSocket, name: string, opts: CreateBrid
  * in that namespace. VETH_INFO_PEER carries a whole struct ifinfomsg followed by the peer's IFLA_*
  * attributes. EEXIST when either name is taken (in its namespace).
  */
-export async function createVethPair(s: RtnlSocket, o: CreateVethOptions): Promise<void> {
+export function createVethPair(s: RtnlSocket, o: CreateVethOptions): void {
   // Parse both MACs before sending anything, so a bad one fails with Go's message and no side effects.
   const mac = o.mac ? parseMac(o.mac) : undefined
   const peerMac = o.peerMac ? parseMac(o.peerMac) : undefined
@@ -255,5 +255,5 @@ export async function createVethPair(s: RtnlSocket, o: CreateVethOptions): Promi
   if (mac) req.push(attr(IFLA.ADDRESS, mac))
   req.push(attr(IFLA.LINKINFO, info))
   const object = `${nameObj(o.name)} (peer ${nameObj(o.peerName)})`
-  await s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, object)
+  s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, object)
 }

@@ -157,10 +157,10 @@ export function describeRoute(r: RouteSpec): string {
 }
 
 /** Routes in the socket's namespace; by default the main table of both families. Cached clones are skipped. */
-export async function listRoutes(s: RtnlSocket, opts: ListRoutesOptions = {}): Promise<Route[]> {
+export function listRoutes(s: RtnlSocket, opts: ListRoutesOptions = {}): Route[] {
   const af = opts.family === 4 ? AF.INET : opts.family === 6 ? AF.INET6 : AF.UNSPEC
   const table = opts.table ?? RT_TABLE.MAIN
-  const msgs = await s.dump(RTM.GETROUTE, rtmsg({ family: af }))
+  const msgs = s.dump(RTM.GETROUTE, rtmsg({ family: af }))
   const out: Route[] = []
   for (const m of msgs) {
     if (m.type !== RTM.NEWROUTE) continue
@@ -209,12 +209,12 @@ function routeRequest(r: RouteSpec, forAdd: boolean): Buffer {
 }
 
 /** Adds a route. See AddRouteOptions for EEXIST semantics. */
-export async function addRoute(s: RtnlSocket, r: RouteSpec, opts: AddRouteOptions = {}): Promise<void> {
+export function addRoute(s: RtnlSocket, r: RouteSpec, opts: AddRouteOptions = {}): void {
   const flags = NLM_F.CREATE | (opts.exclusive === false ? 0 : NLM_F.EXCL)
-  await s.request(RTM.NEWROUTE, routeRequest(r, true), flags, describeRoute(r))
+  s.request(RTM.NEWROUTE, routeRequest(r, true), flags, describeRoute(r))
 }
 
 /** Deletes the route matching `r` (unset fields match anything). ESRCH (IPv4) or ENOENT (IPv6) when there is none. */
-export async function delRoute(s: RtnlSocket, r: RouteSpec): Promise<void> {
-  await s.request(RTM.DELROUTE, routeRequest(r, false), 0, describeRoute(r))
+export function delRoute(s: RtnlSocket, r: RouteSpec): void {
+  s.request(RTM.DELROUTE, routeRequest(r, false), 0, describeRoute(r))
 }

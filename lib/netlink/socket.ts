@@ -1,31 +1,30 @@
 /**
- * One rtnetlink socket: requests, dumps and the errno of whatever the kernel rejects.
+ * One rtnetlink socket, synchronous: a request goes out and the answer is read right away with a
+ * blocking recv (bounded by a receive timeout). A plugin is a short-lived process doing one thing
+ * at a time, so there is no event loop to feed and no native binding that needs libuv; a namespace
+ * window can hold netlink talk like any other synchronous work.
  *
- * From the `netlink` package we use only the transport (netlink/dist/netlink: the native socket,
- * framing, sequence numbers, multipart grouping). Messages are encoded and decoded here and in the
- * sibling files, because the package's rt encoders cost about 7 ms of start-up to load and type
- * every nested attribute as a raw Buffer anyway.
+ * The transport (framing, sequence numbers, multipart dumps, NLM_F_DUMP_INTR, the errno of
+ * NLMSG_ERROR and of NLMSG_DONE) is here; messages are encoded and decoded in the sibling files.
  */
-import type * as NetlinkModule from 'netlink/dist/netlink'
-import type { NetlinkSocket } from 'netlink/dist/netlink'
-import type { NetlinkMessage } from 'netlink/dist/structs'
+import { native } from '../native'
 import type { Netns } from '../ns'
 import { NLM_F, NLMSG, RTM_NAME } from './consts'
 import { readS32, readU16, readU32 } from './encode'
-import { NetlinkError, toNetlinkError } from './errors'
+import { NetlinkError } from './errors'
 
 const NETLINK_ROUTE = 0
 
 /** How often a dump that the kernel flags as interrupted is retried (Go's netlinksafe uses 5). */
 export const DUMP_ATTEMPTS = 5
 
-let netlinkModule: typeof NetlinkModule | undefined
+/** How long one request may wait for the kernel's answer before it fails with ETIMEDOUT. */
+export const REPLY_TIMEOUT_MS = 10_000
 
-/** Loads the package's transport on first use: plugin paths that never talk netlink never pay for it. */
-function transport(): typeof NetlinkModule {
-  if (!netlinkModule) netlinkModule = require('netlink/dist/netlink') as typeof NetlinkModule
-  return netlinkModule
-}
+/** Big enough for any rtnetlink datagram (dumps fill at most 32 KiB per datagram). */
+const RECV_BUFFER_SIZE = 256 * 1024
+
+const NLMSG_HDRLEN = 16
 
 /** A reply as it came off the wire (header type and flags, payload after the nlmsghdr). */
 export interface RawMessage {
@@ -34,161 +33,152 @@ export interface RawMessage {
   data: Buffer
 }
 
-/** What the raw-datagram scanner learns about one dump in flight. */
-export interface DumpState {
-  /** Some part of the reply carried NLM_F_DUMP_INTR: the kernel's tables changed during the dump. */
-  interrupted: boolean
-  /** Negative errno from NLMSG_DONE (a dump that failed half-way), 0 if none. */
-  doneErrno: number
+/** One message of a received datagram, with the header fields the transport checks. */
+export interface WireMessage extends RawMessage {
+  seq: number
 }
 
-/**
- * Scans one received datagram for the dumps we watch. The package drops NLMSG_DONE and never
- * exposes header flags through its request API, so NLM_F_DUMP_INTR (set on the parts that follow
- * a change, often only on DONE) and a DONE errno are read from the raw datagram here.
- */
-export function scanDatagram(buf: Buffer, watched: Map<number, DumpState>): void {
+/** Splits one datagram into its messages; a malformed tail ends the list. */
+export function parseDatagram(buf: Buffer): WireMessage[] {
+  const out: WireMessage[] = []
   let off = 0
-  while (off + 16 <= buf.length) {
+  while (off + NLMSG_HDRLEN <= buf.length) {
     const len = readU32(buf, off)
-    if (len < 16 || off + len > buf.length) return
-    const state = watched.get(readU32(buf, off + 8))
-    if (state) {
-      const type = readU16(buf, off + 4)
-      if (readU16(buf, off + 6) & NLM_F.DUMP_INTR) state.interrupted = true
-      if (type === NLMSG.DONE && len >= 20) {
-        const errno = readS32(buf, off + 16)
-        if (errno < 0) state.doneErrno = errno
-      }
-    }
+    if (len < NLMSG_HDRLEN || off + len > buf.length) break
+    out.push({
+      type: readU16(buf, off + 4),
+      flags: readU16(buf, off + 6),
+      seq: readU32(buf, off + 8),
+      data: buf.subarray(off + NLMSG_HDRLEN, off + len),
+    })
     off += (len + 3) & ~3
   }
+  return out
+}
+
+/** The nlmsghdr + payload of one request. */
+export function encodeRequest(type: number, flags: number, seq: number, payload: Buffer): Buffer {
+  const msg = Buffer.alloc(NLMSG_HDRLEN + payload.length)
+  msg.writeUInt32LE(msg.length, 0)
+  msg.writeUInt16LE(type, 4)
+  msg.writeUInt16LE(flags, 6)
+  msg.writeUInt32LE(seq, 8)
+  msg.writeUInt32LE(0, 12) // to the kernel
+  payload.copy(msg, NLMSG_HDRLEN)
+  return msg
 }
 
 /**
  * Runs `once` until it reports a complete dump, at most `attempts` times (like Go's
  * pkg/netlinksafe). After that, fails with EINTR rather than return an inconsistent list.
  */
-export async function retryInterrupted<T>(
-  once: () => Promise<{ result: T; interrupted: boolean }>,
+export function retryInterrupted<T>(
+  once: () => { result: T; interrupted: boolean },
   op: string,
   object?: string,
   attempts = DUMP_ATTEMPTS,
-): Promise<T> {
+): T {
   for (let i = 0; i < attempts; i++) {
-    const { result, interrupted } = await once()
+    const { result, interrupted } = once()
     if (!interrupted) return result
   }
-  throw new NetlinkError(
-    4,
-    op,
-    object,
-    `dump interrupted ${attempts} times: results may be incomplete or inconsistent`,
-  )
+  throw new NetlinkError(4, op, object, `dump interrupted ${attempts} times: results may be incomplete or inconsistent`)
 }
 
-/**
- * An rtnetlink socket bound to one network namespace for its whole life. Requests are serialised
- * (the kernel allows one dump per socket at a time, and the package's multipart grouping is
- * per socket, not per sequence number).
- */
-export class RtnlSocket {
-  private queue: Promise<unknown> = Promise.resolve()
-  private readonly watched = new Map<number, DumpState>()
-  private failInFlight: ((err: Error) => void) | undefined
-  private closed = false
+/** A failed send/recv as a NetlinkError (the system error's errno, or ETIMEDOUT for a timeout). */
+function transportError(err: unknown, op: string, object: string | undefined): unknown {
+  const e = err as NodeJS.ErrnoException
+  if (e?.code === 'EAGAIN' || e?.code === 'EWOULDBLOCK') {
+    return new NetlinkError(110, op, object, `no answer from the kernel within ${REPLY_TIMEOUT_MS} ms`)
+  }
+  return typeof e?.errno === 'number' && e.errno !== 0 ? new NetlinkError(e.errno, op, object) : err
+}
 
-  private constructor(private readonly nl: NetlinkSocket) {
-    nl.socket.on('message', (buf: Buffer) => {
-      if (this.watched.size) scanDatagram(buf, this.watched)
-    })
-    // Without a listener an 'error' event would throw; fail the request in flight instead.
-    nl.on('error', (err) => this.failInFlight?.(err))
+/** An rtnetlink socket bound to one network namespace for its whole life. */
+export class RtnlSocket {
+  private seq: number
+  private closed = false
+  private readonly buf = Buffer.allocUnsafe(RECV_BUFFER_SIZE)
+
+  private constructor(private readonly fd: number) {
+    // Any start works; a varying one keeps a reply meant for an earlier process's socket apart.
+    this.seq = (Date.now() & 0x7fffffff) >>> 0
   }
 
-  /**
-   * Opens a socket in `ns` (entered on this thread only for the synchronous socket() + bind()), or
-   * in the current namespace. The socket stays in that namespace; everything after is plain async.
-   */
+  /** Opens a socket in `ns` (entered for the socket() call only), or in the current namespace. */
   static open(ns?: Netns): RtnlSocket {
-    const { createNetlink } = transport()
-    const nl = ns ? ns.runSync(() => createNetlink(NETLINK_ROUTE)) : createNetlink(NETLINK_ROUTE)
-    return new RtnlSocket(nl)
+    const open = (): number => native().netlinkOpen(NETLINK_ROUTE, REPLY_TIMEOUT_MS)
+    return new RtnlSocket(ns ? ns.runSync(open) : open())
   }
 
   close(): void {
     if (this.closed) return
     this.closed = true
-    this.failInFlight?.(new Error('rtnetlink socket closed'))
-    this.nl.close()
+    require('node:fs').closeSync(this.fd)
   }
 
   /**
    * Sends one request (REQUEST|ACK are added) and returns the reply messages: none for a plain
    * ACK. An NLMSG_ERROR becomes a NetlinkError naming `op` and `object`.
    */
-  request(type: number, payload: Buffer, flags: number, object?: string): Promise<RawMessage[]> {
-    return this.serial(async () => (await this.exchange(type, payload, flags, object, false)).messages)
+  request(type: number, payload: Buffer, flags: number, object?: string): RawMessage[] {
+    return this.exchange(type, payload, flags | NLM_F.ACK, object, false).messages
   }
 
   /** A dump request (NLM_F_DUMP), retried while the kernel flags it as interrupted. */
-  dump(type: number, payload: Buffer, object?: string): Promise<RawMessage[]> {
+  dump(type: number, payload: Buffer, object?: string): RawMessage[] {
     const op = RTM_NAME[type] ?? `message ${type}`
-    return retryInterrupted(
-      async () => {
-        const { messages, interrupted } = await this.serial(() =>
-          this.exchange(type, payload, NLM_F.DUMP, object, true),
-        )
-        return { result: messages, interrupted }
-      },
-      op,
-      object,
-    )
+    return retryInterrupted(() => {
+      const { messages, interrupted } = this.exchange(type, payload, NLM_F.DUMP, object, true)
+      return { result: messages, interrupted }
+    }, op, object)
   }
 
-  private serial<T>(fn: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(fn, fn)
-    this.queue = run.catch(() => undefined)
-    return run
-  }
-
-  private async exchange(
+  private exchange(
     type: number,
     payload: Buffer,
     flags: number,
     object: string | undefined,
     isDump: boolean,
-  ): Promise<{ messages: RawMessage[]; interrupted: boolean }> {
+  ): { messages: RawMessage[]; interrupted: boolean } {
     const op = RTM_NAME[type] ?? `message ${type}`
     if (this.closed) throw new Error(`${op}: rtnetlink socket closed`)
-    const seq = this.nl.generateSeq()
-    const state: DumpState = { interrupted: false, doneErrno: 0 }
-    if (isDump) this.watched.set(seq, state)
-    let replies: NetlinkMessage[]
+    const sys = native()
+    this.seq = (this.seq + 1) >>> 0
+    const seq = this.seq
     try {
-      replies = await new Promise<NetlinkMessage[]>((resolve, reject) => {
-        this.failInFlight = reject
-        this.nl.request(type, [payload], { flags, seq, checkError: false }).then(([msgs]) => resolve(msgs), reject)
-      })
+      sys.netlinkSend(this.fd, encodeRequest(type, flags | NLM_F.REQUEST, seq, payload))
     } catch (err) {
-      throw toNetlinkError(err, op, object)
-    } finally {
-      this.failInFlight = undefined
-      this.watched.delete(seq)
+      throw transportError(err, op, object)
     }
-    const first = replies[0]
-    if (first && first.type === NLMSG.ERROR) {
-      const errno = first.data.length >= 4 ? readS32(first.data, 0) : 0
-      if (errno !== 0) throw new NetlinkError(errno, op, object)
-      return { messages: [], interrupted: false }
-    }
-    if (state.doneErrno) throw new NetlinkError(state.doneErrno, op, object)
     const messages: RawMessage[] = []
-    for (const m of replies) {
-      if (m.type === NLMSG.ERROR || m.type === NLMSG.DONE || m.type === NLMSG.NOOP) continue
-      if (m.flags & NLM_F.DUMP_INTR) state.interrupted = true
-      messages.push({ type: m.type, flags: m.flags, data: m.data })
+    let interrupted = false
+    for (;;) {
+      let n: number
+      try {
+        n = sys.netlinkRecv(this.fd, this.buf)
+      } catch (err) {
+        throw transportError(err, op, object)
+      }
+      if (n > this.buf.length) throw new NetlinkError(105, op, object, `reply of ${n} bytes truncated`)
+      for (const m of parseDatagram(this.buf.subarray(0, n))) {
+        if (m.seq !== seq) continue // the late answer to an earlier request that timed out
+        if (m.flags & NLM_F.DUMP_INTR) interrupted = true
+        if (m.type === NLMSG.ERROR) {
+          const errno = m.data.length >= 4 ? readS32(m.data, 0) : 0
+          if (errno !== 0) throw new NetlinkError(errno, op, object)
+          return { messages, interrupted } // the ACK ends a request
+        }
+        if (m.type === NLMSG.DONE) {
+          const errno = m.data.length >= 4 ? readS32(m.data, 0) : 0
+          if (errno < 0) throw new NetlinkError(errno, op, object)
+          return { messages, interrupted }
+        }
+        if (m.type === NLMSG.NOOP || m.type === NLMSG.OVERRUN) continue
+        // Payloads are copied out: the receive buffer is reused by the next datagram.
+        messages.push({ type: m.type, flags: m.flags, data: Buffer.from(m.data) })
+        if (!isDump && !(m.flags & NLM_F.MULTI) && !(flags & NLM_F.ACK)) return { messages, interrupted }
+      }
     }
-    return { messages, interrupted: state.interrupted }
   }
 }

@@ -1,4 +1,3 @@
-import * as v8 from 'node:v8'
 import { type PluginFuncs, type PluginInfo, dispatch } from './dispatch'
 import { readStdinBriefly, readStdinSync, writeAllSync } from './stdio'
 
@@ -13,14 +12,4 @@ export async function pluginMain(funcs: PluginFuncs, info: PluginInfo): Promise<
   if (outcome.stdout) writeAllSync(1, outcome.stdout)
   // Exit now: a plugin has nothing left to do, and a forgotten handle must not keep the runtime waiting.
   process.exit(outcome.exitCode)
-}
-
-/**
- * The executable's entry. While the build makes a startup snapshot of the bundle, nothing may run:
- * the invocation happens when the snapshot is deserialized, with the real environment and stdin.
- */
-export function startPlugin(funcs: PluginFuncs, info: PluginInfo): void {
-  const snapshot = v8.startupSnapshot
-  if (snapshot?.isBuildingSnapshot()) snapshot.setDeserializeMainFunction(() => void pluginMain(funcs, info))
-  else void pluginMain(funcs, info)
 }

@@ -1,11 +1,9 @@
 import * as fs from 'node:fs'
+import { sleepSync } from '../util/sleep'
 
 // Synchronous I/O on purpose: a plugin reads one config and writes one answer, and sync calls keep
 // the answer on stdout even when the process exits right after.
 
-function sleepMs(ms: number): void {
-  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
-}
 
 /** Reads stdin to EOF. Copes with a non-blocking stdin (EAGAIN), which some parents hand down. */
 export function readStdinSync(): Buffer {
@@ -18,7 +16,7 @@ export function readStdinSync(): Buffer {
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code
       if (code === 'EAGAIN') {
-        sleepMs(1)
+        sleepSync(1)
         continue
       }
       if (code === 'EOF') break
@@ -67,7 +65,7 @@ function readReopenedBriefly(ms: number): string {
         n = fs.readSync(fd, buf, 0, buf.length, null)
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EAGAIN' || Date.now() >= deadline) break
-        sleepMs(1)
+        sleepSync(1)
         continue
       }
       if (n === 0) break
@@ -105,7 +103,7 @@ export function writeAllSync(fd: number, text: string): void {
       data = data.subarray(n)
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'EAGAIN') throw err
-      sleepMs(1)
+      sleepSync(1)
     }
   }
 }

@@ -21,17 +21,22 @@ interface FoundIf {
 const notFound = (): FoundIf => ({ found: false, name: '', index: 0, peerIndex: 0, masterIndex: 0 })
 
 /** Looks the interface up by name and checks whether it should have a sandbox. */
-async function lookup(rtnl: Rtnl, intf: Interface, expectInSandbox: boolean): Promise<Link> {
+function lookup(rtnl: Rtnl, intf: Interface, expectInSandbox: boolean): Link {
   if (!intf.name) throw new Error('Interface name missing ')
-  const link = await rtnl.getLinkByName(intf.name).catch(() => undefined)
+  let link: Link | undefined
+  try {
+    link = rtnl.getLinkByName(intf.name)
+  } catch {
+    link = undefined
+  }
   if (!link) throw new Error(`Interface name ${intf.name} not found`)
   if (expectInSandbox && !intf.sandbox) throw new Error(`Interface ${intf.name} is expected to be in a sandbox`)
   if (!expectInSandbox && intf.sandbox) throw new Error(`Interface ${intf.name} should not be in sandbox`)
   return link
 }
 
-async function checkBridge(host: Rtnl, intf: Interface, n: BridgeNetConf): Promise<FoundIf> {
-  const link = await lookup(host, intf, false)
+function checkBridge(host: Rtnl, intf: Interface, n: BridgeNetConf): FoundIf {
+  const link = lookup(host, intf, false)
   if (link.kind !== 'bridge') throw new Error(`Interface ${intf.name} does not have link type of bridge`)
   if (intf.mac && intf.mac !== link.mac) throw new Error(`Bridge interface ${intf.name} Mac doesn't match: ${intf.mac}`)
   if (link.promisc !== n.promiscMode) {
@@ -45,8 +50,8 @@ function peerOf(link: Link): number {
   return link.peerIndex
 }
 
-async function checkContainerIf(ctr: Rtnl, intf: Interface): Promise<FoundIf> {
-  const link = await lookup(ctr, intf, true)
+function checkContainerIf(ctr: Rtnl, intf: Interface): FoundIf {
+  const link = lookup(ctr, intf, true)
   if (link.kind !== 'veth') throw new Error(`Error: Container interface ${link.name} not of type veth`)
   const peerIndex = peerOf(link)
   if (intf.mac && intf.mac !== link.mac) {
@@ -56,8 +61,8 @@ async function checkContainerIf(ctr: Rtnl, intf: Interface): Promise<FoundIf> {
 }
 
 /** The host end: a veth whose peer is the container interface and whose master is the bridge. */
-async function checkHostVeth(host: Rtnl, intf: Interface, br: FoundIf, cont: FoundIf): Promise<FoundIf> {
-  const link = await lookup(host, intf, false)
+function checkHostVeth(host: Rtnl, intf: Interface, br: FoundIf, cont: FoundIf): FoundIf {
+  const link = lookup(host, intf, false)
   if (link.kind !== 'veth') return notFound() // not something CNI made: skip it
   const peerIndex = peerOf(link)
   if (link.index !== cont.peerIndex || cont.index !== peerIndex || (link.master ?? 0) !== br.index) return notFound()
@@ -76,28 +81,28 @@ function describeRoute(r: Route): string {
 }
 
 /** Every IP is on the interface, with a route to its subnet (ValidateExpectedInterfaceIPs). */
-async function checkIPs(ctr: Rtnl, ifName: string, ips: readonly IPConfig[]): Promise<void> {
+function checkIPs(ctr: Rtnl, ifName: string, ips: readonly IPConfig[]): void {
   for (const ipc of ips) {
     const want = parsePrefix(ipc.address)
-    const link = await ctr.getLinkByName(ifName)
+    const link = ctr.getLinkByName(ifName)
     if (!link) throw new Error(`Cannot find container link ${ifName}`)
-    const addrs = await ctr.listAddrs({ index: link.index })
+    const addrs = ctr.listAddrs({ index: link.index })
     const match = addrs.some((a) => a.prefixLen === want.prefix && parseIP(a.address)?.equals(want.ip))
     if (!match) throw new Error(`Failed to match addr ${want.ip}/${want.prefix} on interface ${ifName}`)
     const subnet = networkText(want)
-    const routes = await ctr.listRoutes({ family: want.ip.family })
+    const routes = ctr.listRoutes({ family: want.ip.family })
     if (!routes.some((r) => r.dst === subnet)) throw new Error(`Failed to find Gateway ${ipc.gateway ?? '<nil>'} for interface ${ifName}`)
   }
 }
 
 /** Every route is in the main table; a default route matches on its destination only. */
-async function checkRoutes(ctr: Rtnl, routes: readonly Route[]): Promise<void> {
+function checkRoutes(ctr: Rtnl, routes: readonly Route[]): void {
   for (const r of routes) {
     const p = parsePrefix(r.dst)
     const isDefault = p.prefix === 0 && p.ip.value === 0n
     const dst = `${p.ip}/${p.prefix}`
     const gw = r.gw ? parseIP(r.gw) : null
-    const table = await ctr.listRoutes({ family: p.ip.family })
+    const table = ctr.listRoutes({ family: p.ip.family })
     const found = table.some((k) => {
       if (isDefault) return k.dst === dst
       if (k.dst !== dst) return false
@@ -107,7 +112,7 @@ async function checkRoutes(ctr: Rtnl, routes: readonly Route[]): Promise<void> {
   }
 }
 
-export async function checkAttachment(args: CmdArgs, n: BridgeNetConf, netns: Netns): Promise<void> {
+export function checkAttachment(args: CmdArgs, n: BridgeNetConf, netns: Netns): void {
   if (n.prevResult === undefined) throw new Error('Required prevResult missing')
   const result: Result = parsePrevResult(n.prevResult, args.cniVersion)
   const interfaces = result.interfaces ?? []
@@ -121,23 +126,23 @@ export async function checkAttachment(args: CmdArgs, n: BridgeNetConf, netns: Ne
   const host = Rtnl.open()
   const ctr = Rtnl.open(netns)
   try {
-    const br = await checkBridge(host, brMap, n)
+    const br = checkBridge(host, brMap, n)
     if (args.netns !== (contMap.sandbox ?? '')) {
       throw new Error(`Sandbox in prevResult ${contMap.sandbox ?? ''} doesn't match configured netns: ${args.netns}`)
     }
-    const cont = await checkContainerIf(ctr, contMap)
+    const cont = checkContainerIf(ctr, contMap)
     let veth = notFound()
     for (const intf of interfaces) {
       if (intf.name === brMap.name || intf.name === contMap.name) continue
-      veth = await checkHostVeth(host, intf, br, cont)
+      veth = checkHostVeth(host, intf, br, cont)
       if (veth.found) break
     }
     if (!br.found) throw new Error(`CNI created bridge ${n.bridge} in host namespace was not found`)
     if (!cont.found) throw new Error(`CNI created interface in container ${args.ifName} not found`)
     if (!veth.found) throw new Error(`CNI veth created for bridge ${n.bridge} was not found`)
 
-    await checkIPs(ctr, args.ifName, result.ips ?? [])
-    await checkRoutes(ctr, result.routes ?? [])
+    checkIPs(ctr, args.ifName, result.ips ?? [])
+    checkRoutes(ctr, result.routes ?? [])
   } finally {
     ctr.close()
     host.close()

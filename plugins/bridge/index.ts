@@ -43,9 +43,9 @@ function failpoint(step: string): void {
 
 /** What a failed ADD must take back, newest first. Undo errors go to stderr; the ADD error is what counts. */
 class Undo {
-  private readonly steps: { what: string; run: () => Promise<unknown> }[] = []
+  private readonly steps: { what: string; run: () => unknown }[] = []
 
-  push(what: string, run: () => Promise<unknown>): void {
+  push(what: string, run: () => unknown): void {
     this.steps.push({ what, run })
   }
 
@@ -128,7 +128,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   let ctr: Rtnl | undefined
   let hostNsFd: number | undefined
   try {
-    const br = await ensureBridge(host, {
+    const br = ensureBridge(host, {
       name: n.bridge,
       mtu: n.mtu,
       promisc: n.promiscMode,
@@ -138,7 +138,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
     ctr = Rtnl.open(netns)
     hostNsFd = openOwnNetnsFd()
     const ctrRtnl = ctr
-    const pair = await setupVeth(
+    const pair = setupVeth(
       ctr,
       host,
       hostNsFd,
@@ -189,10 +189,10 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
         }
         trySysctl(`net/ipv4/conf/${ifn}/arp_notify`, '1')
       })
-      await configureIface(netns, ctr, args.ifName, result)
+      configureIface(netns, ctr, args.ifName, result)
       failpoint('configure')
 
-      if (n.isGateway) await setupGateways(host, hostNsFd, br, n, gws, result)
+      if (n.isGateway) setupGateways(host, hostNsFd, br, n, gws, result)
       failpoint('gateway')
 
       if (n.ipMasq) {
@@ -205,16 +205,16 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
       }
     } else if (!n.disableContainerInterface) {
       try {
-        await ctr.setLinkUp(pair.containerIndex)
+        ctr.setLinkUp(pair.containerIndex)
       } catch (err) {
         throw new Error(`failed to set ${JSON.stringify(args.ifName)} up: ${errText(err)}`)
       }
     }
 
-    const hostVeth = n.disableContainerInterface ? await host.getLinkByName(pair.host.name) : await waitPortUp(host, pair.host.name)
+    const hostVeth = n.disableContainerInterface ? host.getLinkByName(pair.host.name) : waitPortUp(host, pair.host.name)
     if (hostVeth) pair.host.mac = hostVeth.mac
     // The bridge's MAC may have changed when its first port joined (unless ensureAddr pinned it).
-    brIface.mac = (await bridgeByName(host, n.bridge)).mac
+    brIface.mac = bridgeByName(host, n.bridge).mac
     failpoint('end')
 
     if (n.dns) result.dns = n.dns
@@ -231,21 +231,21 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
 }
 
 /** Gateway addresses on the bridge (or the VLAN's gateway interface), then forwarding per family. */
-async function setupGateways(
+function setupGateways(
   host: Rtnl,
   hostNsFd: number,
   br: Link,
   n: BridgeNetConf,
   gws: { v4: GatewayInfo; v6: GatewayInfo },
   result: Result,
-): Promise<void> {
+): void {
   let vlanIfaceListed = false
   for (const info of [gws.v4, gws.v6]) {
     for (const gw of info.gws) {
       if (n.vlan !== 0) {
         let vlanLink: Link
         try {
-          vlanLink = await ensureVlanInterface(host, hostNsFd, br, n.vlan, n.preserveDefaultVlan)
+          vlanLink = ensureVlanInterface(host, hostNsFd, br, n.vlan, n.preserveDefaultVlan)
         } catch (err) {
           throw new Error(`failed to create vlan interface: ${(err as Error).message}`)
         }
@@ -254,13 +254,13 @@ async function setupGateways(
           vlanIfaceListed = true
         }
         try {
-          await ensureAddr(host, vlanLink, gw, n.forceAddress)
+          ensureAddr(host, vlanLink, gw, n.forceAddress)
         } catch (err) {
           throw new Error(`failed to set vlan interface for bridge with addr: ${(err as Error).message}`)
         }
       } else {
         try {
-          await ensureAddr(host, br, gw, n.forceAddress)
+          ensureAddr(host, br, gw, n.forceAddress)
         } catch (err) {
           throw new Error(`failed to set bridge addr: ${(err as Error).message}`)
         }
@@ -281,14 +281,14 @@ async function setupGateways(
  * Deletes the container interface (the veth pair goes with it) and returns the families of the
  * global addresses it had; undefined when there was no such interface.
  */
-async function deleteContainerLink(netns: Netns, ifName: string): Promise<Family[] | undefined> {
+function deleteContainerLink(netns: Netns, ifName: string): Family[] | undefined {
   const ctr = Rtnl.open(netns)
   try {
-    const link = await ctr.getLinkByName(ifName)
+    const link = ctr.getLinkByName(ifName)
     if (!link) return undefined
-    const addrs = await ctr.listAddrs({ index: link.index })
+    const addrs = ctr.listAddrs({ index: link.index })
     try {
-      await ctr.deleteLink(link.index)
+      ctr.deleteLink(link.index)
     } catch (err) {
       if ((err as { code?: string }).code !== 'ENODEV') throw new Error(`failed to delete ${JSON.stringify(ifName)}: ${errText(err)}`)
     }
@@ -321,7 +321,7 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
     }
     if (netns) {
       try {
-        families = await deleteContainerLink(netns, args.ifName)
+        families = deleteContainerLink(netns, args.ifName)
       } finally {
         netns.close()
       }
@@ -353,7 +353,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   try {
     // The reference also asks an L2 config's (empty) IPAM type, which always fails.
     if (n.ipamType !== '') await delegateCheck(n.ipamType, args.stdinData, delegateOpts(args))
-    await checkAttachment(args, n, netns)
+    checkAttachment(args, n, netns)
   } finally {
     netns.close()
   }

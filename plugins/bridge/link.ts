@@ -3,13 +3,13 @@
  * ensureVlanInterface, ensureAddr, waitPortUp. Everything goes through rtnetlink sockets (lib/netlink);
  * error texts are the reference's.
  */
-// At the top on purpose: a startup snapshot then carries the loaded module (see lib/ip/hash.ts).
 import * as crypto from 'node:crypto'
 import { type Link, NetlinkError, type Rtnl } from '../../lib/netlink'
 import { trySysctl } from '../../lib/ip/sysctl'
 import { parsePrefix, prefixContains, prefixText } from '../../lib/ip/prefix'
 import { errText } from '../../lib/ipam'
 import type { Interface } from '../../lib/skel'
+import { sleepSync } from '../../lib/util/sleep'
 
 /** `veth` + 8 hex digits of 4 random bytes, like the reference (NetworkManager ignores veth*). */
 export function randomVethName(): string {
@@ -29,11 +29,29 @@ function fail(msg: string): Error {
 
 const q = (s: string): string => JSON.stringify(s)
 
+/** The link called `name`, or undefined when there is none or the lookup fails. */
+function lookupQuietly(rtnl: Rtnl, name: string): Link | undefined {
+  try {
+    return rtnl.getLinkByName(name)
+  } catch {
+    return undefined
+  }
+}
+
+/** Best-effort removal during an undo: the error that made us undo is the one worth reporting. */
+function deleteQuietly(rtnl: Rtnl, index: number): void {
+  try {
+    rtnl.deleteLink(index)
+  } catch {
+    // already gone, or not ours to report
+  }
+}
+
 /** The bridge called `name`, checked to be one (`could not lookup` / `already exists but is not a bridge`). */
-export async function bridgeByName(host: Rtnl, name: string): Promise<Link> {
+export function bridgeByName(host: Rtnl, name: string): Link {
   let link: Link | undefined
   try {
-    link = await host.getLinkByName(name)
+    link = host.getLinkByName(name)
   } catch (err) {
     throw fail(`could not lookup ${q(name)}: ${errText(err)}`)
   }
@@ -56,21 +74,21 @@ export interface EnsureBridgeOptions {
  * off), accept_ra=0 (we own its routes), up. Returns the bridge as read before any port joins, whose
  * MAC ensureAddr later pins. Errors carry `failed to create bridge "<br>": `.
  */
-export async function ensureBridge(host: Rtnl, o: EnsureBridgeOptions): Promise<Link> {
+export function ensureBridge(host: Rtnl, o: EnsureBridgeOptions): Link {
   try {
     // Usually the bridge is there already: one lookup instead of a create that answers EEXIST.
-    if (!(await host.getLinkByName(o.name).catch(() => undefined))) {
+    if (!lookupQuietly(host, o.name)) {
       try {
-        await host.createBridge(o.name, { mtu: o.mtu || undefined, vlanFiltering: o.vlanFiltering ? true : undefined })
+        host.createBridge(o.name, { mtu: o.mtu || undefined, vlanFiltering: o.vlanFiltering ? true : undefined })
       } catch (err) {
         if (!NetlinkError.is(err, 'EEXIST')) throw fail(`could not add ${q(o.name)}: ${errText(err)}`)
       }
     }
     // Checked before touching it: a device of another kind keeps its flags.
-    const br = await bridgeByName(host, o.name)
+    const br = bridgeByName(host, o.name)
     if (o.promisc && !br.promisc) {
       try {
-        await host.setPromisc(br.index, true)
+        host.setPromisc(br.index, true)
       } catch (err) {
         throw fail(`could not set promiscuous mode on ${q(o.name)}: ${errText(err)}`)
       }
@@ -78,7 +96,7 @@ export async function ensureBridge(host: Rtnl, o: EnsureBridgeOptions): Promise<
     trySysctl(`net/ipv6/conf/${o.name}/accept_ra`, '0')
     if (!br.up) {
       try {
-        await host.setLinkUp(br.index)
+        host.setLinkUp(br.index)
       } catch (err) {
         throw fail(errText(err))
       }
@@ -120,61 +138,61 @@ export interface VethPair {
  * `onCreated` is called as soon as the pair exists, before any later step can fail, so the caller
  * can register its removal.
  */
-export async function setupVeth(
+export function setupVeth(
   creator: Rtnl,
   host: Rtnl,
   hostNsFd: number,
   o: VethOptions,
   onCreated: (containerIndex: number) => void,
-): Promise<VethPair> {
+): VethPair {
   let peer = ''
   for (let attempt = 0; ; attempt++) {
     peer = randomVethName()
     try {
-      await creator.createVethPair({ name: o.ifName, peerName: peer, peerNetnsFd: hostNsFd, mtu: o.mtu || undefined, mac: o.mac })
+      creator.createVethPair({ name: o.ifName, peerName: peer, peerNetnsFd: hostNsFd, mtu: o.mtu || undefined, mac: o.mac })
       break
     } catch (err) {
       if (err instanceof TypeError) throw fail(`failed to make veth pair: ${err.message}`)
       if (!NetlinkError.is(err, 'EEXIST')) throw fail(`failed to make veth pair: ${errText(err)}`)
       // The random name taken in the host: try another. Otherwise the container name is taken.
-      if (attempt < 9 && (await host.getLinkByName(peer))) continue
+      if (attempt < 9 && (host.getLinkByName(peer))) continue
       throw fail(`container veth name (${q(o.ifName)}) peer provided (${q(peer)}) already exists`)
     }
   }
-  const cont = await creator.getLinkByName(o.ifName)
+  const cont = creator.getLinkByName(o.ifName)
   if (!cont) {
     // Gone already (someone else removed it): take the host end down with it if it is there.
-    const orphan = await host.getLinkByName(peer).catch(() => undefined)
-    if (orphan) await host.deleteLink(orphan.index).catch(() => undefined)
+    const orphan = lookupQuietly(host, peer)
+    if (orphan) deleteQuietly(host, orphan.index)
     throw fail(`failed to make veth pair: ${q(o.ifName)}: Link not found`)
   }
   onCreated(cont.index)
 
-  const hostVeth = await host.getLinkByName(peer)
+  const hostVeth = host.getLinkByName(peer)
   if (!hostVeth) throw fail(`failed to lookup ${q(peer)} in the host namespace: Link not found`)
   try {
-    await host.setLinkUp(hostVeth.index)
+    host.setLinkUp(hostVeth.index)
   } catch (err) {
     throw fail(`failed to set ${q(peer)} up: ${errText(err)}`)
   }
   trySysctl(`net/ipv6/conf/${peer}/accept_ra`, '0')
 
   try {
-    await host.setMaster(hostVeth.index, o.bridge.index)
+    host.setMaster(hostVeth.index, o.bridge.index)
   } catch (err) {
     throw fail(`failed to connect ${q(peer)} to bridge ${o.bridge.name}: ${errText(err)}`)
   }
   try {
-    await host.setBridgePortOptions(hostVeth.index, { hairpin: o.hairpin })
+    host.setBridgePortOptions(hostVeth.index, { hairpin: o.hairpin })
   } catch (err) {
     throw fail(`failed to setup hairpin mode for ${peer}: ${errText(err)}`)
   }
   try {
-    await host.setBridgePortOptions(hostVeth.index, { isolated: o.isolated })
+    host.setBridgePortOptions(hostVeth.index, { isolated: o.isolated })
   } catch (err) {
     throw fail(`failed to set isolated on for ${peer}: ${errText(err)}`)
   }
-  await programPortVlans(host, hostVeth.index, peer, o)
+  programPortVlans(host, hostVeth.index, peer, o)
 
   const container: Interface = { name: cont.name, mac: cont.mac }
   if (o.sandbox !== undefined) container.sandbox = o.sandbox
@@ -186,36 +204,36 @@ export async function setupVeth(
  * port has (the default VID 1); the access VLAN as PVID untagged; trunk VIDs tagged; a trunk without
  * an access VLAN gets VID 1 as its native VLAN.
  */
-async function programPortVlans(
+function programPortVlans(
   host: Rtnl,
   index: number,
   name: string,
   o: Pick<VethOptions, 'vlan' | 'vlans' | 'preserveDefaultVlan'>,
-): Promise<void> {
+): void {
   if ((o.vlan !== 0 || o.vlans.length > 0) && !o.preserveDefaultVlan) {
     try {
-      for (const v of await host.getBridgeVlans(index)) await host.deleteBridgeVlan(index, v.vid)
+      for (const v of host.getBridgeVlans(index)) host.deleteBridgeVlan(index, v.vid)
     } catch (err) {
       throw fail(`failed to remove default vlan on interface ${q(name)}: ${errText(err)}`)
     }
   }
   if (o.vlan !== 0) {
     try {
-      await host.addBridgeVlan(index, o.vlan, { pvid: true, untagged: true })
+      host.addBridgeVlan(index, o.vlan, { pvid: true, untagged: true })
     } catch (err) {
       throw fail(`failed to setup vlan tag on interface ${q(name)}: ${errText(err)}`)
     }
   }
   for (const v of o.vlans) {
     try {
-      await host.addBridgeVlan(index, v)
+      host.addBridgeVlan(index, v)
     } catch (err) {
       throw fail(`failed to setup vlan tag on interface ${q(name)}: ${errText(err)}`)
     }
   }
   if (o.vlan === 0 && o.vlans.length > 0) {
     try {
-      await host.addBridgeVlan(index, 1, { pvid: true, untagged: true })
+      host.addBridgeVlan(index, 1, { pvid: true, untagged: true })
     } catch (err) {
       throw fail(`failed to setup default native vlan tag on interface ${q(name)}: ${errText(err)}`)
     }
@@ -227,16 +245,19 @@ async function programPortVlans(
  * namespace whose other (random) end is a bridge port carrying that VLAN untagged. Made once, reused
  * by every later ADD.
  */
-export async function ensureVlanInterface(host: Rtnl, hostNsFd: number, br: Link, vlan: number, preserveDefaultVlan: boolean): Promise<Link> {
+export function ensureVlanInterface(host: Rtnl, hostNsFd: number, br: Link, vlan: number, preserveDefaultVlan: boolean): Link {
   const name = `${br.name}.${vlan}`
-  let link = await host.getLinkByName(name).catch((err: unknown) => {
+  let link: Link | undefined
+  try {
+    link = host.getLinkByName(name)
+  } catch (err) {
     throw fail(`failed to find interface ${q(name)}: ${errText(err)}`)
-  })
+  }
   if (link) return link
   let pair: VethPair
   let made: number | undefined
   try {
-    pair = await setupVeth(
+    pair = setupVeth(
       host,
       host,
       hostNsFd,
@@ -248,13 +269,13 @@ export async function ensureVlanInterface(host: Rtnl, hostNsFd: number, br: Link
   } catch (err) {
     // A half-made gateway pair would be reused as it is by the next ADD: take it away (the reference
     // leaves it).
-    if (made !== undefined) await host.deleteLink(made).catch(() => undefined)
+    if (made !== undefined) deleteQuietly(host, made)
     throw fail(`faild to create vlan gateway ${q(name)}: ${(err as Error).message}`)
   }
-  link = await host.getLinkByIndex(pair.containerIndex)
+  link = host.getLinkByIndex(pair.containerIndex)
   if (!link) throw fail(`failed to lookup ${q(name)}: Link not found`)
   try {
-    await host.setLinkUp(link.index)
+    host.setLinkUp(link.index)
   } catch (err) {
     throw fail(`failed to up ${q(name)}: ${errText(err)}`)
   }
@@ -271,13 +292,13 @@ export async function ensureVlanInterface(host: Rtnl, hostNsFd: number, br: Link
  * cannot be set: the reference then fails every later ADD on that bridge. We pin a fresh random
  * locally administered MAC instead.
  */
-export async function ensureAddr(host: Rtnl, link: Link, cidr: string, force: boolean): Promise<void> {
+export function ensureAddr(host: Rtnl, link: Link, cidr: string, force: boolean): void {
   const want = parsePrefix(cidr)
   const wantText = prefixText(want)
   const family = want.ip.family
   let addrs
   try {
-    addrs = await host.listAddrs({ index: link.index, family })
+    addrs = host.listAddrs({ index: link.index, family })
   } catch (err) {
     throw fail(`could not get list of IP addresses: ${errText(err)}`)
   }
@@ -287,39 +308,38 @@ export async function ensureAddr(host: Rtnl, link: Link, cidr: string, force: bo
     if (family === 4 || prefixContains(have, want.ip) || prefixContains(want, have.ip)) {
       if (!force) throw fail(`${q(link.name)} already has an IP address different from ${wantText}`)
       try {
-        await host.delAddr(link.index, a.cidr)
+        host.delAddr(link.index, a.cidr)
       } catch (err) {
         throw fail(`could not remove IP address from ${q(link.name)}: ${errText(err)}`)
       }
     }
   }
   try {
-    await host.addAddr(link.index, wantText)
+    host.addAddr(link.index, wantText)
   } catch (err) {
     if (!NetlinkError.is(err, 'EEXIST')) throw fail(`could not add IP address ${wantText} to ${q(link.name)}: ${errText(err)}`)
   }
   const mac = /^(00:){5}00$/.test(link.mac) ? randomMac() : link.mac
   try {
-    await host.setMac(link.index, mac)
+    host.setMac(link.index, mac)
   } catch (err) {
     throw fail(`could not set bridge's mac: ${errText(err)}`)
   }
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
 
 /**
  * Waits for the host end to be operationally up (the port forwarding). The reference looks at 0,
  * 50, 550, 1550 and 2550 ms; we look every 5 ms for the same 2.55 s: a veth's carrier arrives within
  * a few milliseconds, and the first look usually comes a hair too early.
  */
-export async function waitPortUp(host: Rtnl, name: string, totalMs = 2550, stepMs = 5): Promise<Link> {
+export function waitPortUp(host: Rtnl, name: string, totalMs = 2550, stepMs = 5): Link {
   const deadline = Date.now() + totalMs
   for (;;) {
-    const link = await host.getLinkByName(name)
+    const link = host.getLinkByName(name)
     if (!link) throw fail(`Link not found`)
     if (link.operState === 'up') return link
     if (Date.now() >= deadline) throw fail(`bridge port in error state: ${link.operState}`)
-    await sleep(stepMs)
+    sleepSync(stepMs)
   }
 }

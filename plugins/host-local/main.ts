@@ -1,5 +1,7 @@
-import { startPlugin } from '../../lib/skel/main'
+import { pluginMain } from '../../lib/skel/main'
 import { hostLocalFuncs } from './index'
 import { version } from '../../package.json'
 
-startPlugin(hostLocalFuncs, { name: 'host-local', version })
+export function main(): Promise<void> {
+  return pluginMain(hostLocalFuncs, { name: 'host-local', version })
+}

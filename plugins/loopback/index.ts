@@ -17,8 +17,8 @@ function openRtnlIn(netnsPath: string): Rtnl {
   }
 }
 
-async function findLo(rtnl: Rtnl) {
-  const lo = await rtnl.getLinkByName(LO)
+function findLo(rtnl: Rtnl) {
+  const lo = rtnl.getLinkByName(LO)
   if (!lo) throw new Error(`failed to find link "${LO}"`)
   return lo
 }
@@ -41,9 +41,9 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const prev = args.conf.prevResult === undefined ? undefined : readPrevResult(args.conf.prevResult, args.cniVersion)
   const rtnl = openRtnlIn(args.netns)
   try {
-    const lo = await findLo(rtnl)
-    await rtnl.setLinkUp(lo.index)
-    const addrs = await rtnl.listAddrs({ index: lo.index })
+    const lo = findLo(rtnl)
+    rtnl.setLinkUp(lo.index)
+    const addrs = rtnl.listAddrs({ index: lo.index })
     for (const a of addrs) {
       if (!isLoopbackAddress(a.family, a.address)) {
         throw new Error(`loopback interface found with non-loopback address "${a.address}"`)
@@ -76,8 +76,8 @@ export async function cmdDel(args: CmdArgs): Promise<void> {
     throw err
   }
   try {
-    const lo = await findLo(rtnl)
-    await rtnl.setLinkDown(lo.index)
+    const lo = findLo(rtnl)
+    rtnl.setLinkDown(lo.index)
   } finally {
     rtnl.close()
   }
@@ -88,7 +88,7 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
   checkConfig(validateLoopbackConf, args.conf)
   const rtnl = openRtnlIn(args.netns)
   try {
-    const lo = await findLo(rtnl)
+    const lo = findLo(rtnl)
     if (!lo.up) throw new Error('loopback interface is down')
   } finally {
     rtnl.close()
