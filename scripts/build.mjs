@@ -56,6 +56,8 @@ function compileExecutable(bun) {
   execFileSync(bun, [
     'build', join(root, 'tscni', 'main.ts'),
     '--compile', '--minify', '--bytecode', '--format=esm',
+    // One chunk per dynamic import (tscni/entries.ts): a plugin loads only its own code.
+    '--splitting',
     // The executable runs as root from any directory: nothing there may configure or preload it.
     '--no-compile-autoload-bunfig', '--no-compile-autoload-dotenv',
     '--no-compile-autoload-tsconfig', '--no-compile-autoload-package-json',

@@ -2,7 +2,8 @@
 # Installs the Debian packages tscni's build, tests and demo need, only those that are missing:
 # iproute2 (namespaces for tests and the demo), a C compiler (the N-API addon), iptables/nftables
 # (masquerade), ping (traffic between test namespaces), nsenter, and the Go reference plugins
-# (/usr/lib/cni) that the side-by-side tests compare against. Needs root and apt-get.
+# (/usr/lib/cni) that the side-by-side tests compare against, and strace (the test that proves a
+# plugin run touches nothing in /tmp). Needs root and apt-get.
 set -uo pipefail
 need=()
 command -v ip >/dev/null || need+=(iproute2)
@@ -11,6 +12,7 @@ command -v iptables >/dev/null || need+=(iptables)
 command -v nft >/dev/null || need+=(nftables)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v nsenter >/dev/null || need+=(util-linux)
+[ -x /usr/bin/strace ] || need+=(strace)
 [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
 # node_api.h for the addon: next to the running node (official builds), else Debian's headers
 # (N-API is ABI-stable: any version's headers build an addon every Node 20+ loads).

@@ -3,14 +3,11 @@
  * (bridge, host-local, loopback, ...), and dispatches on the name it was run by, like busybox:
  * a runtime that executes /opt/cni/bin/bridge gets the bridge plugin.
  *
- * Nothing is evaluated here but this table: each entry loads its own module when chosen, so a
- * plugin's start never pays for cnitool's argument parser or the conformance harness.
+ * Nothing is evaluated here but the lookup: each entry loads its own chunk when chosen (entries.ts).
  */
-import * as path from 'node:path'
-
 import { PLUGINS, TOOLS } from './entries'
 
-function run(name: string, args: string[]): unknown {
+function run(name: string, args: string[]): Promise<unknown> {
   const entry = PLUGINS[name] ?? TOOLS[name]
   if (entry) return entry(args)
   const [sub, ...rest] = args
@@ -24,4 +21,11 @@ function run(name: string, args: string[]): unknown {
   return chosen(rest)
 }
 
-run(path.basename(process.argv0), process.argv.slice(2))
+/** A tool that failed outside its own error handling (plugins print CNI errors themselves). */
+function fail(err: unknown): void {
+  process.stderr.write(`tscni: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exit(1)
+}
+
+// The invoked name's last component (node:path would cost a millisecond to load under Bun).
+run(process.argv0.slice(process.argv0.lastIndexOf('/') + 1), process.argv.slice(2)).catch(fail)

@@ -1,13 +1,11 @@
 /**
  * Running the netfilter tools (iptables, ip6tables, nft): always an argument array, never a shell
- * string; input, when there is some, goes on stdin (a socketpair, not a pipe: tools that open
- * /dev/stdin by path cannot read it, see nftables.ts). Asynchronous, so the IPv4 and IPv6 tables can be
- * programmed at the same time. Never call these inside a `Netns.runSync()` window: the child would
- * be born in that namespace (and the window must stay synchronous anyway).
+ * string; input, when there is some, goes on stdin (nft scripts go as an argument instead, see
+ * nftables.ts). Asynchronous, so the IPv4 and IPv6 tables can be programmed at the same time. Never
+ * call these inside a `Netns.runSync()` window: the child would be born in that namespace.
  */
-import type * as ChildProcess from 'node:child_process'
 import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { SpawnError, spawnFile } from '../native/spawn'
 
 export interface ToolResult {
   /** Exit status; -1 when killed by a signal. */
@@ -51,7 +49,7 @@ export function findTool(tool: string): string | null {
   const dirs = [...(process.env.PATH ?? '').split(':').filter((d) => d.startsWith('/')), ...FALLBACK_DIRS]
   let found: string | null = null
   for (const dir of dirs) {
-    const file = path.join(dir, tool)
+    const file = `${dir.replace(/\/+$/, '')}/${tool}`
     try {
       fs.accessSync(file, fs.constants.X_OK)
       if (fs.statSync(file).isFile()) {
@@ -66,30 +64,17 @@ export function findTool(tool: string): string | null {
   return found
 }
 
-let childProcess: typeof ChildProcess | undefined
-function cp(): typeof ChildProcess {
-  // Loaded on first use: a plugin run without ipMasq/macspoofchk never pays for it.
-  childProcess ??= require('node:child_process') as typeof ChildProcess
-  return childProcess
-}
-
 /** Runs `tool args...`; resolves with whatever exit status it had. Rejects only when it cannot start. */
-export function runTool(tool: string, args: readonly string[], input?: string): Promise<ToolResult> {
+export async function runTool(tool: string, args: readonly string[], input?: string): Promise<ToolResult> {
   const file = findTool(tool)
-  if (!file) return Promise.reject(new ToolMissingError(tool, 'executable file not found in $PATH'))
-  return new Promise((resolve, reject) => {
-    const child = cp().spawn(file, args, { stdio: ['pipe', 'pipe', 'pipe'], env: process.env })
-    const out: Buffer[] = []
-    const err: Buffer[] = []
-    child.stdout.on('data', (c: Buffer) => out.push(c))
-    child.stderr.on('data', (c: Buffer) => err.push(c))
-    child.on('error', (e: NodeJS.ErrnoException) => reject(new ToolMissingError(tool, e.message)))
-    child.on('close', (code) => {
-      resolve({ code: code ?? -1, stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') })
-    })
-    child.stdin.on('error', () => {}) // a tool that exits without reading stdin: EPIPE is not our error
-    child.stdin.end(input ?? '')
-  })
+  if (!file) throw new ToolMissingError(tool, 'executable file not found in $PATH')
+  try {
+    const r = await spawnFile(file, args, { env: process.env, input })
+    return { code: r.status ?? -1, stdout: r.stdout.toString('utf8'), stderr: r.stderr.toString('utf8') }
+  } catch (err) {
+    if (err instanceof SpawnError) throw new ToolMissingError(tool, err.message)
+    throw err
+  }
 }
 
 /** runTool, throwing ToolError on a non-zero exit. */

@@ -2,13 +2,11 @@
  * The names and comments the reference derives from a network and an attachment, so rules made by
  * either implementation are found and removed by the other.
  */
-// Imported at the top on purpose: in a startup snapshot the module is then already loaded (loading
-// it at run time costs ~2.5 ms); without a snapshot Node has it loaded internally anyway.
-import * as crypto from 'node:crypto'
+import { sha512Hex as sha512 } from '../native/hash'
 
 /** The first `length` hex digits of sha512(text) (the reference's MustFormatHashWithPrefix). */
 export function sha512Hex(text: string, length: number): string {
-  return crypto.createHash('sha512').update(text, 'utf8').digest('hex').slice(0, length)
+  return sha512(text).slice(0, length)
 }
 
 /** iptables masquerade chain: `CNI-` + 24 hex digits of sha512(network + containerID). */

@@ -10,14 +10,13 @@
  * lib/skel's dispatch() with the environment and stdin an exec would get: same code, same store and
  * lock, same result text. Anything else is executed.
  */
-import type * as ChildProcess from 'node:child_process'
 import * as fs from 'node:fs'
-import * as path from 'node:path'
 import { CniError, ErrorCode } from '../skel/errors'
 import { type Outcome, type PluginFuncs, type PluginInfo, dispatch } from '../skel/dispatch'
 import { type Result, parseResult } from '../skel/result'
 import { writeAllSync } from '../skel/stdio'
 import { sleepSync } from '../util/sleep'
+import { SpawnError, spawnSyncFile } from '../native/spawn'
 
 export type DelegateVerb = 'ADD' | 'DEL' | 'CHECK' | 'STATUS' | 'GC'
 
@@ -78,32 +77,26 @@ export function inProcessDelegateFor(type: string, found: string, self = running
 
 // ---- running one ----
 
-let childProcess: typeof ChildProcess | undefined
-
 function execFile(file: string, stdin: Buffer, env: NodeJS.ProcessEnv): Outcome {
-  childProcess ??= require('node:child_process') as typeof ChildProcess
   for (let attempt = 0; ; attempt++) {
-    const r = childProcess.spawnSync(file, [], { env, input: stdin, maxBuffer: 256 * 1024 * 1024 })
-    let err = r.error as NodeJS.ErrnoException | undefined
-    // A plugin that exits without reading all of stdin: its answer still counts (as in Go's exec).
-    if (err?.code === 'EPIPE' && (r.status !== null || r.signal !== null)) err = undefined
-    // The reference retries a plugin that is being replaced ("text file busy") for up to 5 s.
-    if (err?.code === 'ETXTBSY' && attempt < 5) {
-      sleepSync(1000)
-      continue
+    let r
+    try {
+      r = spawnSyncFile(file, [], { env, input: stdin })
+    } catch (err) {
+      // The reference retries a plugin that is being replaced ("text file busy") for up to 5 s.
+      if (err instanceof SpawnError && err.code === 'ETXTBSY' && attempt < 5) {
+        sleepSync(1000)
+        continue
+      }
+      throw new CniError(ErrorCode.Internal, `netplugin failed with no error message: ${(err as Error).message}`)
     }
-    if (err) {
-      const msg = `netplugin failed with no error message: fork/exec ${file}: ${err.message.replace(/^spawnSync \S+ /, '')}`
-      throw new CniError(ErrorCode.Internal, msg)
-    }
-    const exitCode = r.status ?? -1
     const stderr = r.stderr.toString('utf8')
     const stdout = r.stdout.toString('utf8')
     if (r.status === null) {
       // Killed: report it like Go's exec error, folded in below as "exit status".
       return { stdout, stderr: stderr || `signal: ${r.signal}`, exitCode: -1 }
     }
-    return { stdout, stderr, exitCode }
+    return { stdout, stderr, exitCode: r.status }
   }
 }
 

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type { Syscalls } from './syscalls'
 
@@ -6,7 +7,7 @@ import type { Syscalls } from './syscalls'
  * dist/node/tscni.node; found relative to this source file only, never through the environment.
  */
 export function loadAddon(): Syscalls {
-  const mod = { exports: {} as Syscalls }
+  const mod = { exports: {} as Omit<Syscalls, 'close'> }
   process.dlopen(mod, path.join(__dirname, '..', '..', 'dist', 'node', 'tscni.node'))
-  return mod.exports
+  return { ...mod.exports, close: (fd) => fs.closeSync(fd) }
 }

@@ -3,7 +3,7 @@
  * (dlopen of "libc.so.6" returns that loaded copy): no native file is written or loaded, so nothing
  * lands in /tmp and a noexec /tmp does not matter. Costs about 0.2 ms at first use.
  */
-import * as os from 'node:os'
+import { errnoName } from './errno'
 import type { Syscalls } from './syscalls'
 
 // Linux x86_64/arm64 values (the same on both).
@@ -17,12 +17,6 @@ const MSG_TRUNC = 0x20
 const EINTR = 4
 
 type Fn = (...args: any[]) => any
-
-function errnoName(n: number): string {
-  const table = os.constants.errno as Record<string, number>
-  for (const name of Object.keys(table)) if (table[name] === n) return name
-  return `E${n}`
-}
 
 export function loadFfi(): Syscalls {
   // Required here, not imported: Node (which runs lib/ in the tests) has no bun:ffi.
@@ -73,6 +67,7 @@ export function loadFfi(): Syscalls {
     },
     netlinkSend: (fd, data) => call('send', () => c.send(fd, data, data.length, 0)),
     netlinkRecv: (fd, buf) => call('recv', () => c.recv(fd, buf, buf.length, MSG_TRUNC)),
+    close: (fd) => void call('close', () => c.close(fd)),
     CLONE_NEWNET: 0x40000000,
     LOCK_SH: 1,
     LOCK_EX: 2,

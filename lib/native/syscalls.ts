@@ -16,6 +16,8 @@ export interface Syscalls {
   netlinkSend(fd: number, data: Uint8Array): number
   /** Receives one datagram into `buf`; returns its full length (larger than buf when truncated). */
   netlinkRecv(fd: number, buf: Uint8Array): number
+  /** close(2) of a descriptor this layer opened. */
+  close(fd: number): void
   readonly CLONE_NEWNET: number
   readonly LOCK_SH: number
   readonly LOCK_EX: number

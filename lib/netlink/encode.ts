@@ -1,16 +1,15 @@
 /**
  * Byte-level helpers: netlink attributes (host byte order, 4-byte aligned), IP addresses, CIDRs and
- * MAC addresses as the kernel wants them. Nothing here loads the `netlink` package.
+ * MAC addresses as the kernel wants them.
  */
 import { formatIP, parseAddr } from '../ip/address'
-import * as os from 'node:os'
 import { NLA_F_NESTED } from './consts'
 
 export type IpFamily = 4 | 6
 
 let littleEndian: boolean | undefined
 function le(): boolean {
-  if (littleEndian === undefined) littleEndian = os.endianness() === 'LE'
+  if (littleEndian === undefined) littleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1
   return littleEndian
 }
 

@@ -1,5 +1,4 @@
-import * as os from 'node:os'
-import * as util from 'node:util'
+import { errnoName as nameOf, errnoOf } from '../native/errno'
 
 /**
  * A request the kernel rejected (or a dump that could not be completed). Keeps the errno name so
@@ -41,32 +40,20 @@ export class NetlinkError extends Error {
   }
 }
 
-// Names Linux shares between two errnos: prefer the one the kernel sources and Go print.
-const PREFERRED: Record<number, string> = { 95: 'EOPNOTSUPP', 11: 'EAGAIN', 35: 'EDEADLK' }
-
-let names: Map<number, string> | undefined
-
 /** errno name for a (positive or negative) errno number; 'E<n>' when unknown. */
 export function errnoName(errno: number): string {
-  const n = Math.abs(errno)
-  if (PREFERRED[n]) return PREFERRED[n]
-  if (!names) {
-    names = new Map()
-    const table = os.constants.errno as Record<string, number>
-    for (const name of Object.keys(table)) if (!names.has(table[name])) names.set(table[name], name)
-  }
-  return names.get(n) ?? `E${n}`
+  return nameOf(errno)
 }
 
 /** Numbers for the errno names, so callers can build errors without hard-coding. */
 export function errnoNumber(name: string): number {
-  const n = (os.constants.errno as Record<string, number>)[name]
+  const n = errnoOf(name)
   if (n === undefined) throw new TypeError(`unknown errno name ${name}`)
   return -n
 }
 
 // glibc's strerror texts as Go prints them (golang.org/x/sys/unix errorList), for the errnos rtnetlink
-// actually returns. Others fall back to libuv's text.
+// actually returns. Others are shown by number.
 const TEXT: Record<string, string> = {
   EPERM: 'operation not permitted',
   ENOENT: 'no such file or directory',
@@ -113,28 +100,17 @@ const TEXT: Record<string, string> = {
 /** The human text for an errno, in Go's words where known. */
 export function errnoText(errno: number): string {
   const name = errnoName(errno)
-  if (TEXT[name]) return TEXT[name]
-  const entry = util.getSystemErrorMap().get(-Math.abs(errno))
-  return entry ? entry[1] : `errno ${Math.abs(errno)}`
+  return TEXT[name] ?? `errno ${Math.abs(errno)}`
 }
 
-/**
- * The one mapping from whatever the `netlink` package throws to a NetlinkError. The package
- * throws `Error('Request rejected: EEXIST')` when it checks errors itself; we disable that check
- * and read the errno from NLMSG_ERROR directly, but send failures and that text still pass here.
- */
+/** A system error (errno or an errno-name code) as a NetlinkError; anything else unchanged. */
 export function toNetlinkError(err: unknown, op: string, object?: string): unknown {
   if (err instanceof NetlinkError) return err
   if (!(err instanceof Error)) return err
   const e = err as NodeJS.ErrnoException
   if (typeof e.errno === 'number' && e.errno !== 0) return new NetlinkError(e.errno, op, object)
   if (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) {
-    const n = (os.constants.errno as Record<string, number>)[e.code]
-    if (n) return new NetlinkError(n, op, object)
-  }
-  const m = /^Request rejected: (-?\w+)$/.exec(e.message)
-  if (m) {
-    const n = /^-?\d+$/.test(m[1]) ? Number(m[1]) : (os.constants.errno as Record<string, number>)[m[1]]
+    const n = errnoOf(e.code)
     if (n) return new NetlinkError(n, op, object)
   }
   return err

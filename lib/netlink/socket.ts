@@ -11,7 +11,7 @@ import { native } from '../native'
 import type { Netns } from '../ns'
 import { NLM_F, NLMSG, RTM_NAME } from './consts'
 import { readS32, readU16, readU32 } from './encode'
-import { NetlinkError } from './errors'
+import { NetlinkError, toNetlinkError } from './errors'
 
 const NETLINK_ROUTE = 0
 
@@ -91,7 +91,7 @@ function transportError(err: unknown, op: string, object: string | undefined): u
   if (e?.code === 'EAGAIN' || e?.code === 'EWOULDBLOCK') {
     return new NetlinkError(110, op, object, `no answer from the kernel within ${REPLY_TIMEOUT_MS} ms`)
   }
-  return typeof e?.errno === 'number' && e.errno !== 0 ? new NetlinkError(e.errno, op, object) : err
+  return toNetlinkError(err, op, object)
 }
 
 /** An rtnetlink socket bound to one network namespace for its whole life. */
@@ -114,7 +114,7 @@ export class RtnlSocket {
   close(): void {
     if (this.closed) return
     this.closed = true
-    require('node:fs').closeSync(this.fd)
+    native().close(this.fd)
   }
 
   /**

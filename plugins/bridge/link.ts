@@ -3,22 +3,22 @@
  * ensureVlanInterface, ensureAddr, waitPortUp. Everything goes through rtnetlink sockets (lib/netlink);
  * error texts are the reference's.
  */
-import * as crypto from 'node:crypto'
 import { type Link, NetlinkError, type Rtnl } from '../../lib/netlink'
 import { trySysctl } from '../../lib/ip/sysctl'
 import { parsePrefix, prefixContains, prefixText } from '../../lib/ip/prefix'
 import { errText } from '../../lib/ipam'
 import type { Interface } from '../../lib/skel'
 import { sleepSync } from '../../lib/util/sleep'
+import { randomBytes } from '../../lib/native/hash'
 
 /** `veth` + 8 hex digits of 4 random bytes, like the reference (NetworkManager ignores veth*). */
 export function randomVethName(): string {
-  return `veth${crypto.randomBytes(4).toString('hex')}`
+  return `veth${Buffer.from(randomBytes(4)).toString('hex')}`
 }
 
 /** A random locally administered unicast MAC. */
 export function randomMac(): string {
-  const b = crypto.randomBytes(6)
+  const b = randomBytes(6)
   b[0] = (b[0] & 0xfe) | 0x02
   return [...b].map((x) => x.toString(16).padStart(2, '0')).join(':')
 }

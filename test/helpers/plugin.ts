@@ -1,8 +1,15 @@
 import { spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 
-/** dist/bin: the built executables, used as CNI_PATH (tests run after `npm run build`). */
+/** dist/bin: the built executable and its plugin symlinks, used as CNI_PATH (tests run after `npm run build`). */
 export const BIN_DIR = path.join(__dirname, '..', '..', 'dist', 'bin')
+/**
+ * The PATH plugins get in the tests: where iptables and nft live, and no node. The product must
+ * run on a host without Node.js, so no test may lean on the one that runs the tests.
+ */
+export const RUNTIME_PATH = '/usr/sbin:/sbin'
+/** Absolute, because RUNTIME_PATH does not reach /usr/bin. */
+export const NSENTER = '/usr/bin/nsenter'
 /** The Go reference plugins from Debian's containernetworking-plugins. */
 export const REF_DIR = '/usr/lib/cni'
 
@@ -28,10 +35,10 @@ export interface RunOptions {
  * environment (runtimes do not pass the caller's shell environment), the config on stdin.
  */
 export function runPlugin(file: string, opts: RunOptions): PluginRun {
-  const env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }
+  const env: Record<string, string> = { PATH: RUNTIME_PATH }
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v
   const input = typeof opts.stdin === 'string' ? opts.stdin : JSON.stringify(opts.stdin ?? {})
-  const [cmd, args] = opts.hostNetns ? ['nsenter', [`--net=${opts.hostNetns}`, '--', file]] : [file, []]
+  const [cmd, args] = opts.hostNetns ? [NSENTER, [`--net=${opts.hostNetns}`, '--', file]] : [file, []]
   const r = spawnSync(cmd, args as string[], { env, input, encoding: 'utf8', timeout: 60_000 })
   if (r.error) throw r.error
   let json: unknown

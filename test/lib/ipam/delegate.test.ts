@@ -10,7 +10,6 @@ import {
   execDelegate,
   findInPath,
   inProcessDelegateFor,
-  isTscniBundle,
   registerInProcessDelegate,
   unregisterInProcessDelegate,
 } from '../../../lib/ipam/delegate'
@@ -92,42 +91,66 @@ t.test('delegate errors keep their code, msg and details; other failures read li
   t.match(out, { code: 11 })
 })
 
-t.test('in-process delegates: only the registered type, only our own install’s bundle', async (t) => {
-  const install = tempDir()
-  const banner = `#!/usr/bin/node\nvar __tscniNativeDir = require('path').join(__dirname, "..", "lib");\n`
-  fs.writeFileSync(path.join(install, 'bridge'), banner)
-  fs.writeFileSync(path.join(install, 'host-local'), banner)
-  const elsewhere = tempDir()
-  fs.writeFileSync(path.join(elsewhere, 'host-local'), banner)
-  const linkDir = tempDir()
-  fs.symlinkSync(path.join(install, 'host-local'), path.join(linkDir, 'host-local'))
-  const notBundle = tempDir()
-  fs.writeFileSync(path.join(notBundle, 'bridge'), banner)
-  fs.writeFileSync(path.join(notBundle, 'host-local'), '#!/bin/sh\nexit 0\n')
+/**
+ * Makes this Node process look like the compiled executable at `file` for the rest of the test:
+ * lib/ipam takes the running executable to be process.execPath when process.versions.bun is set.
+ */
+function runAsExecutable(t: { teardown(fn: () => void): void }, file: string): void {
+  const execPath = process.execPath
+  Object.defineProperty(process.versions, 'bun', { value: 'test', configurable: true, enumerable: true })
+  process.execPath = file
+  t.teardown(() => {
+    delete (process.versions as Record<string, string | undefined>).bun
+    process.execPath = execPath
+  })
+}
 
-  const self = path.join(install, 'bridge')
-  t.equal(inProcessDelegateFor('host-local', path.join(install, 'host-local'), self), undefined, 'nothing registered yet')
+t.test('in-process delegates: only the registered type, only when CNI_PATH finds the running executable', async (t) => {
+  // An install: the executable and one symlink per plugin beside it.
+  const install = tempDir()
+  const self = path.join(install, 'tscni')
+  fs.writeFileSync(self, '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+  fs.symlinkSync('tscni', path.join(install, 'host-local'))
+  fs.symlinkSync('tscni', path.join(install, 'static'))
+  // /opt/cni/bin style: symlinks elsewhere pointing at the install's symlinks.
+  const cniBin = tempDir()
+  fs.symlinkSync(path.join(install, 'host-local'), path.join(cniBin, 'host-local'))
+  // Another executable with the very same bytes is still another file.
+  const elsewhere = tempDir()
+  fs.copyFileSync(self, path.join(elsewhere, 'host-local'))
+  fs.writeFileSync(path.join(elsewhere, 'tscni'), '#!/bin/sh\nexit 0\n', { mode: 0o755 })
+  fs.symlinkSync(path.join(elsewhere, 'tscni'), path.join(elsewhere, 'other-link'))
+
+  const hl = path.join(install, 'host-local')
+  t.equal(inProcessDelegateFor('host-local', hl, self), undefined, 'nothing registered yet')
   const delegate = { funcs: {}, info: { name: 'host-local', version: '0' } }
   registerInProcessDelegate('host-local', delegate)
   t.teardown(() => unregisterInProcessDelegate('host-local'))
-  t.equal(inProcessDelegateFor('host-local', path.join(install, 'host-local'), self), delegate, 'our sibling')
-  t.equal(inProcessDelegateFor('host-local', path.join(linkDir, 'host-local'), self), delegate, 'a symlink to our sibling')
-  t.equal(inProcessDelegateFor('host-local', path.join(elsewhere, 'host-local'), self), undefined, 'another install')
-  t.equal(inProcessDelegateFor('static', path.join(install, 'host-local'), self), undefined, 'another type')
+  t.equal(inProcessDelegateFor('host-local', hl, self), delegate, 'a symlink to the running executable')
+  t.equal(inProcessDelegateFor('host-local', path.join(cniBin, 'host-local'), self), delegate, 'through a chain of symlinks')
+  t.equal(inProcessDelegateFor('host-local', self, self), delegate, 'the executable itself')
   t.equal(
-    inProcessDelegateFor('host-local', path.join(notBundle, 'host-local'), path.join(notBundle, 'bridge')),
-    undefined,
-    'not a tscni bundle',
+    inProcessDelegateFor('host-local', hl, path.join(install, 'host-local')),
+    delegate,
+    'self is compared by its real path too',
   )
-  t.equal(isTscniBundle(path.join(install, 'host-local')), true)
-  t.equal(isTscniBundle(path.join(notBundle, 'host-local')), false)
+  t.equal(inProcessDelegateFor('host-local', path.join(elsewhere, 'host-local'), self), undefined, 'a copy is another file')
+  t.equal(inProcessDelegateFor('host-local', path.join(elsewhere, 'other-link'), self), undefined, 'a symlink to another file')
+  t.equal(inProcessDelegateFor('host-local', hl, path.join(elsewhere, 'tscni')), undefined, 'another running executable')
+  t.equal(inProcessDelegateFor('static', path.join(install, 'static'), self), undefined, 'a type nobody registered')
+  t.equal(inProcessDelegateFor('host-local', path.join(install, 'missing'), self), undefined, 'a path that does not resolve')
+  t.equal(inProcessDelegateFor('host-local', hl, path.join(install, 'missing')), undefined, 'a self that does not resolve')
+  t.equal(inProcessDelegateFor('host-local', hl), undefined, 'under Node there is no running executable: never in-process')
+  unregisterInProcessDelegate('host-local')
+  t.equal(inProcessDelegateFor('host-local', hl, self), undefined, 'unregistered again')
 })
 
-t.test('an in-process delegate runs through dispatch with the env and stdin an exec would get', async (t) => {
+t.test('in-process delegation: executed under Node, dispatched in-process when CNI_PATH finds the running executable', async (t) => {
   const install = tempDir()
-  const banner = `#!/usr/bin/node\nvar __tscniNativeDir = 1;\n`
-  fs.writeFileSync(path.join(install, 'bridge'), banner)
-  fs.writeFileSync(path.join(install, 'fake'), banner)
+  const self = path.join(install, 'tscni')
+  // Executed, the "plugin" answers with 10.1.1.1; in-process, the registered funcs answer with 10.9.9.9.
+  fs.writeFileSync(self, `#!/bin/sh\ncat > /dev/null\necho '{"cniVersion":"0.4.0","ips":[{"version":"4","address":"10.1.1.1/24"}]}'\n`, { mode: 0o755 })
+  fs.symlinkSync('tscni', path.join(install, 'fake'))
   const seen: CmdArgs[] = []
   registerInProcessDelegate('fake', {
     info: { name: 'fake', version: '0' },
@@ -142,16 +165,19 @@ t.test('an in-process delegate runs through dispatch with the env and stdin an e
     },
   })
   t.teardown(() => unregisterInProcessDelegate('fake'))
-  const argv1 = process.argv[1]
-  process.argv[1] = path.join(install, 'bridge')
-  t.teardown(() => {
-    process.argv[1] = argv1
-  })
-  const env = { CNI_COMMAND: 'CHECK', CNI_CONTAINERID: 'c1', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: install }
+  const env = { CNI_COMMAND: 'CHECK', CNI_CONTAINERID: 'c1', CNI_NETNS: '/x', CNI_IFNAME: 'eth0', CNI_PATH: install, PATH: '/usr/bin:/bin' }
   const stdin = Buffer.from('{"cniVersion":"0.4.0","name":"n"}')
+
+  const executed = await delegateAdd('fake', stdin, '0.4.0', { paths: [install], env })
+  t.same(executed, { cniVersion: '0.4.0', ips: [{ address: '10.1.1.1/24' }] }, 'under Node the plugin is executed')
+  t.equal(seen.length, 0, 'the registered funcs were not called')
+
+  runAsExecutable(t, self)
   const r = await delegateAdd('fake', stdin, '0.4.0', { paths: [install], env })
-  t.same(r, { cniVersion: '0.4.0', ips: [{ address: '10.9.9.9/24' }] }, 'the result went through print and parse')
-  t.equal(seen[0].command, 'ADD')
-  t.ok(seen[0].stdinData.equals(stdin))
+  t.same(r, { cniVersion: '0.4.0', ips: [{ address: '10.9.9.9/24' }] }, 'in-process: the result went through print and parse')
+  t.equal(seen.length, 1)
+  t.equal(seen[0].command, 'ADD', 'CNI_COMMAND replaced, as for an exec')
+  t.equal(seen[0].containerID, 'c1')
+  t.ok(seen[0].stdinData.equals(stdin), 'the same stdin bytes')
   await t.rejects(delegateDel('fake', stdin, { paths: [install], env }), { code: 11, msg: 'later' })
 })

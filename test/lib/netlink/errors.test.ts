@@ -34,17 +34,20 @@ t.test('NetlinkError', async (t) => {
   t.notOk(NetlinkError.is(undefined))
 })
 
-t.test("toNetlinkError maps what the package and the socket throw", async (t) => {
-  const fromText = toNetlinkError(new Error('Request rejected: EEXIST'), 'RTM_NEWLINK', '"br0"')
-  t.match(fromText, { name: 'NetlinkError', code: 'EEXIST', errno: -17, op: 'RTM_NEWLINK', object: '"br0"' })
-  const fromNumber = toNetlinkError(new Error('Request rejected: -95'), 'RTM_NEWLINK')
-  t.match(fromNumber, { code: 'EOPNOTSUPP' })
-  const sysErr = Object.assign(new Error('send failed'), { errno: -105, code: 'ENOBUFS' })
-  t.match(toNetlinkError(sysErr, 'RTM_GETLINK'), { code: 'ENOBUFS', errno: -105 })
+t.test('toNetlinkError maps what the syscall layer throws', async (t) => {
+  // The addon and bun:ffi throw like Node's system errors: .code (name), .errno (negative), .syscall.
+  const sysErr = Object.assign(new Error('send: No buffer space available'), { errno: -105, code: 'ENOBUFS', syscall: 'send' })
+  const mapped = toNetlinkError(sysErr, 'RTM_GETLINK', 'link 3')
+  t.type(mapped, NetlinkError)
+  t.match(mapped, { code: 'ENOBUFS', errno: -105, op: 'RTM_GETLINK', object: 'link 3' })
+  t.equal((mapped as Error).message, 'RTM_GETLINK link 3: no buffer space available (ENOBUFS)')
+  t.match(toNetlinkError(Object.assign(new Error('x'), { errno: 9 }), 'RTM_GETLINK'), { code: 'EBADF', errno: -9 }, 'a positive errno too')
   const codeOnly = Object.assign(new Error('x'), { code: 'EPERM' })
   t.match(toNetlinkError(codeOnly, 'RTM_SETLINK'), { code: 'EPERM', errno: -1 })
   const other = new Error('Multipart message not terminated properly')
   t.equal(toNetlinkError(other, 'RTM_GETLINK'), other, 'anything else passes through')
+  const notErrno = Object.assign(new Error('x'), { code: 'ERR_INVALID_ARG_TYPE' })
+  t.equal(toNetlinkError(notErrno, 'RTM_GETLINK'), notErrno, 'a Node error code that is no errno passes through')
   t.equal(toNetlinkError('str', 'RTM_GETLINK'), 'str')
   const already = new NetlinkError(-17, 'RTM_NEWLINK')
   t.equal(toNetlinkError(already, 'RTM_SETLINK'), already)

@@ -6,25 +6,25 @@ import { type HasTeardown, ipJson, makeNetns, rtnlIn, type TestNetns } from '../
  * A container-like namespace: veth `eth0` (peer `peer0` alongside) up with 10.242.0.2/24 and
  * fd00:242::2/64 (no DAD, so v6 routes via the gateway are accepted at once).
  */
-async function setup(t: HasTeardown): Promise<{ ns: TestNetns; r: Rtnl; eth0: number; peer: number }> {
+function setup(t: HasTeardown): { ns: TestNetns; r: Rtnl; eth0: number; peer: number } {
   const ns = makeNetns(t, 'nl-route')
   const r = rtnlIn(t, ns)
-  await r.createVethPair({ name: 'eth0', peerName: 'peer0' })
-  const eth0 = (await r.getLinkByName('eth0'))!.index
-  const peer = (await r.getLinkByName('peer0'))!.index
-  await r.setLinkUp(peer)
-  await r.setLinkUp(eth0)
-  await r.addAddr(eth0, '10.242.0.2/24')
-  await r.addAddr(eth0, 'fd00:242::2/64', { noDad: true })
+  r.createVethPair({ name: 'eth0', peerName: 'peer0' })
+  const eth0 = r.getLinkByName('eth0')!.index
+  const peer = r.getLinkByName('peer0')!.index
+  r.setLinkUp(peer)
+  r.setLinkUp(eth0)
+  r.addAddr(eth0, '10.242.0.2/24')
+  r.addAddr(eth0, 'fd00:242::2/64', { noDad: true })
   return { ns, r, eth0, peer }
 }
 
 t.test('IPv4 routes: default via gateway, prefix with metric and metrics, list, EEXIST, delete, ESRCH', async (t) => {
-  const { ns, r, eth0 } = await setup(t)
-  await r.addRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1', index: eth0 })
-  await r.addRoute({ dst: '10.243.0.0/16', gw: '10.242.0.1', index: eth0, priority: 7, mtu: 1300, advmss: 1260 })
+  const { ns, r, eth0 } = setup(t)
+  r.addRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1', index: eth0 })
+  r.addRoute({ dst: '10.243.0.0/16', gw: '10.242.0.1', index: eth0, priority: 7, mtu: 1300, advmss: 1260 })
 
-  const v4 = await r.listRoutes({ family: 4 })
+  const v4 = r.listRoutes({ family: 4 })
   const def = v4.find((x) => x.dst === '0.0.0.0/0')
   t.match(def, { family: 4, gw: '10.242.0.1', index: eth0, table: 254, scope: 'universe', protocol: 'boot', type: 'unicast' })
   t.equal(def?.priority, undefined, 'no metric given, none reported for v4')
@@ -41,40 +41,42 @@ t.test('IPv4 routes: default via gateway, prefix with metric and metrics, list, 
     'and the metric and mtu',
   )
 
-  const dup = await r.addRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1', index: eth0 }).catch((e: unknown) => e)
-  t.match(dup, { code: 'EEXIST', op: 'RTM_NEWROUTE', object: `0.0.0.0/0 via 10.242.0.1 link ${eth0}` })
+  const dup = t.throws(() => r.addRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1', index: eth0 }), {
+    code: 'EEXIST',
+    op: 'RTM_NEWROUTE',
+    object: `0.0.0.0/0 via 10.242.0.1 link ${eth0}`,
+  })
   t.equal((dup as Error).message, `RTM_NEWROUTE 0.0.0.0/0 via 10.242.0.1 link ${eth0}: file exists (EEXIST)`)
 
   // host bits in dst are cleared, like Go's ParseCIDR
-  await r.addRoute({ dst: '10.244.1.7/16', gw: '10.242.0.1', index: eth0 })
-  t.ok((await r.listRoutes({ family: 4 })).find((x) => x.dst === '10.244.0.0/16'))
+  r.addRoute({ dst: '10.244.1.7/16', gw: '10.242.0.1', index: eth0 })
+  t.ok(r.listRoutes({ family: 4 }).find((x) => x.dst === '10.244.0.0/16'))
 
-  await r.delRoute({ dst: '10.243.0.0/16' })
-  await r.delRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1' })
-  const left = (await r.listRoutes({ family: 4 })).map((x) => x.dst)
+  r.delRoute({ dst: '10.243.0.0/16' })
+  r.delRoute({ dst: '0.0.0.0/0', gw: '10.242.0.1' })
+  const left = r.listRoutes({ family: 4 }).map((x) => x.dst)
   t.notOk(left.includes('10.243.0.0/16'))
   t.notOk(left.includes('0.0.0.0/0'))
-  const missing = await r.delRoute({ dst: '10.243.0.0/16' }).catch((e: unknown) => e)
-  t.match(missing, { code: 'ESRCH', op: 'RTM_DELROUTE', reason: 'no such process' })
+  t.throws(() => r.delRoute({ dst: '10.243.0.0/16' }), { code: 'ESRCH', op: 'RTM_DELROUTE', reason: 'no such process' })
 })
 
 t.test('IPv6 routes: default and prefix via gateway, priorities, ECMP without EXCL', async (t) => {
-  const { ns, r, eth0 } = await setup(t)
-  await r.addRoute({ dst: '::/0', gw: 'fd00:242::1', index: eth0 })
-  await r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::1', index: eth0, priority: 10 })
+  const { ns, r, eth0 } = setup(t)
+  r.addRoute({ dst: '::/0', gw: 'fd00:242::1', index: eth0 })
+  r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::1', index: eth0, priority: 10 })
 
-  const v6 = await r.listRoutes({ family: 6 })
+  const v6 = r.listRoutes({ family: 6 })
   t.match(v6.find((x) => x.dst === '::/0'), { family: 6, gw: 'fd00:242::1', index: eth0, priority: 1024, protocol: 'boot' })
   t.match(v6.find((x) => x.dst === 'fd00:243::/48'), { gw: 'fd00:242::1', priority: 10 })
   t.ok(v6.find((x) => x.dst === 'fd00:242::/64' && x.protocol === 'kernel'), 'the connected route')
   t.ok(ipJson(ns, ['-6', 'route', 'show']).find((x: any) => x.dst === 'default' && x.gateway === 'fd00:242::1'))
 
-  await t.rejects(r.addRoute({ dst: '::/0', gw: 'fd00:242::1', index: eth0 }), { code: 'EEXIST' })
+  t.throws(() => r.addRoute({ dst: '::/0', gw: 'fd00:242::1', index: eth0 }), { code: 'EEXIST' })
 
   // NLM_F_CREATE without EXCL (Go's RouteAddEcmp): a second gateway to the same dst/metric
   // becomes another next hop of one multipath route.
-  await r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3', index: eth0, priority: 10 }, { exclusive: false })
-  const ecmp = (await r.listRoutes({ family: 6 })).filter((x) => x.dst === 'fd00:243::/48')
+  r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3', index: eth0, priority: 10 }, { exclusive: false })
+  const ecmp = r.listRoutes({ family: 6 }).filter((x) => x.dst === 'fd00:243::/48')
   t.equal(ecmp.length, 1, 'one route')
   t.same(
     ecmp[0].multipath?.map((h) => [h.gw, h.index, h.weight]),
@@ -86,44 +88,45 @@ t.test('IPv6 routes: default and prefix via gateway, priorities, ECMP without EX
   )
   t.equal(ecmp[0].gw, undefined)
   t.ok(
-    (await r.listRoutes({ family: 6, index: eth0 })).find((x) => x.dst === 'fd00:243::/48'),
+    r.listRoutes({ family: 6, index: eth0 }).find((x) => x.dst === 'fd00:243::/48'),
     'index filter looks into next hops',
   )
-  await t.rejects(
-    r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3', index: eth0, priority: 10 }, { exclusive: false }),
+  t.throws(
+    () => r.addRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3', index: eth0, priority: 10 }, { exclusive: false }),
     { code: 'EEXIST' },
     'an identical next hop is still EEXIST',
   )
 
-  await r.delRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3' })
-  const after = (await r.listRoutes({ family: 6 })).filter((x) => x.dst === 'fd00:243::/48')
+  r.delRoute({ dst: 'fd00:243::/48', gw: 'fd00:242::3' })
+  const after = r.listRoutes({ family: 6 }).filter((x) => x.dst === 'fd00:243::/48')
   t.match(after, [{ gw: 'fd00:242::1' }], 'deleting one next hop leaves the other')
-  await r.delRoute({ dst: '::/0' })
-  await t.rejects(r.delRoute({ dst: '::/0' }), { code: 'ENOENT' }, 'IPv6 says ENOENT where IPv4 says ESRCH')
+  r.delRoute({ dst: '::/0' })
+  t.throws(() => r.delRoute({ dst: '::/0' }), { code: 'ENOENT' }, 'IPv6 says ENOENT where IPv4 says ESRCH')
 })
 
 t.test('scope, tables, filters, and kernel errors', async (t) => {
-  const { r, eth0, peer } = await setup(t)
-  await r.addRoute({ dst: '10.245.0.0/24', index: eth0, scope: 'link' })
-  await r.addRoute({ dst: '10.246.0.0/24', gw: '10.242.0.1', index: eth0, table: 100 })
-  await r.addRoute({ dst: '10.247.0.0/24', gw: '10.242.0.1', index: eth0, table: 1000 })
+  const { r, eth0, peer } = setup(t)
+  r.addRoute({ dst: '10.245.0.0/24', index: eth0, scope: 'link' })
+  r.addRoute({ dst: '10.246.0.0/24', gw: '10.242.0.1', index: eth0, table: 100 })
+  r.addRoute({ dst: '10.247.0.0/24', gw: '10.242.0.1', index: eth0, table: 1000 })
 
-  const main = await r.listRoutes({ family: 4 })
+  const main = r.listRoutes({ family: 4 })
   t.match(main.find((x) => x.dst === '10.245.0.0/24'), { scope: 'link', index: eth0 })
   t.equal(main.find((x) => x.dst === '10.246.0.0/24'), undefined, 'table 100 is not main')
-  t.match((await r.listRoutes({ table: 100 })).map((x) => x.dst), ['10.246.0.0/24'])
-  t.match((await r.listRoutes({ table: 1000 })), [{ dst: '10.247.0.0/24', table: 1000 }], 'tables >= 256 via RTA_TABLE')
-  const all = await r.listRoutes({ table: 0 })
+  t.match(r.listRoutes({ table: 100 }).map((x) => x.dst), ['10.246.0.0/24'])
+  t.match(r.listRoutes({ table: 1000 }), [{ dst: '10.247.0.0/24', table: 1000 }], 'tables >= 256 via RTA_TABLE')
+  const all = r.listRoutes({ table: 0 })
   t.ok(all.find((x) => x.table === 255 && x.type === 'local'), 'table 0 lists every table, local included')
-  t.same(await r.listRoutes({ index: peer, family: 4 }), [], 'nothing leaves through peer0')
+  t.same(r.listRoutes({ index: peer, family: 4 }), [], 'nothing leaves through peer0')
 
-  await r.delRoute({ dst: '10.246.0.0/24', table: 100 })
-  t.same(await r.listRoutes({ table: 100 }), [])
+  r.delRoute({ dst: '10.246.0.0/24', table: 100 })
+  t.same(r.listRoutes({ table: 100 }), [])
 
-  const unreachable = await r
-    .addRoute({ dst: '10.248.0.0/16', gw: '10.99.0.1', index: eth0 })
-    .catch((e: unknown) => e)
-  t.match(unreachable, { name: 'NetlinkError', code: 'ENETUNREACH', op: 'RTM_NEWROUTE' }, 'gateway not on link')
-  await t.rejects(r.addRoute({ dst: '10.248.0.0/16', index: 4242, scope: 'link' }), { code: 'ENODEV' })
-  await t.rejects(r.addRoute({ dst: '10.248.0.0/16', gw: 'fd00::1', index: eth0 }), TypeError)
+  t.throws(
+    () => r.addRoute({ dst: '10.248.0.0/16', gw: '10.99.0.1', index: eth0 }),
+    { name: 'NetlinkError', code: 'ENETUNREACH', op: 'RTM_NEWROUTE' },
+    'gateway not on link',
+  )
+  t.throws(() => r.addRoute({ dst: '10.248.0.0/16', index: 4242, scope: 'link' }), { code: 'ENODEV' })
+  t.throws(() => r.addRoute({ dst: '10.248.0.0/16', gw: 'fd00::1', index: eth0 }), TypeError)
 })

@@ -46,28 +46,28 @@ t.test('dual-stack ADD with isDefaultGateway: result and kernel state', async (t
 
   // host side
   const host = w.hostRtnl
-  const br = await mustLink(host, 'tbr0')
+  const br = mustLink(host, 'tbr0')
   t.match(br, { kind: 'bridge', up: true, mac: r.interfaces[0].mac, vlanFiltering: false, promisc: false, mtu: 1500 })
-  t.same(await addrsOf(host, 'tbr0'), ['10.77.1.1/24', 'fd00:77:1::1/64'], 'gateway addresses on the bridge')
-  const veth = await mustLink(host, r.interfaces[1].name)
+  t.same(addrsOf(host, 'tbr0'), ['10.77.1.1/24', 'fd00:77:1::1/64'], 'gateway addresses on the bridge')
+  const veth = mustLink(host, r.interfaces[1].name)
   t.match(veth, { kind: 'veth', up: true, operState: 'up', master: br.index, mac: r.interfaces[1].mac })
   t.match(veth.bridgePort, { hairpin: false, isolated: false, state: 'forwarding' })
-  t.same(await linkNames(host), [r.interfaces[1].name, 'tbr0'].sort(), 'nothing else on the host')
+  t.same(linkNames(host), [r.interfaces[1].name, 'tbr0'].sort(), 'nothing else on the host')
   t.equal(sysctlIn(w.host, 'net/ipv6/conf/tbr0/accept_ra'), '0')
   t.equal(sysctlIn(w.host, `net/ipv6/conf/${veth.name}/accept_ra`), '0')
   t.equal(sysctlIn(w.host, 'net/ipv4/ip_forward'), '1')
   t.equal(sysctlIn(w.host, 'net/ipv6/conf/all/forwarding'), '1')
-  const v4Addr = (await host.listAddrs({ index: br.index, family: 4 }))[0]
+  const v4Addr = host.listAddrs({ index: br.index, family: 4 })[0]
   t.equal(v4Addr.broadcast, '10.77.1.255', 'IPv4 broadcast set, like netlink AddrAdd')
   const assign = ipIn(w.host, ['-d', 'link', 'show', 'tbr0'])
   t.ok(assign.includes(r.interfaces[0].mac), 'iproute2 sees the same bridge MAC')
 
   // container side
   const c = rtnlIn(t, ctr)
-  const eth0 = await mustLink(c, 'eth0')
+  const eth0 = mustLink(c, 'eth0')
   t.match(eth0, { kind: 'veth', up: true, operState: 'up', mac: r.interfaces[2].mac, peerIndex: veth.index })
-  t.same(await addrsOf(c, 'eth0'), ['10.77.1.2/24', 'fd00:77:1::2/64'])
-  const routes = await c.listRoutes()
+  t.same(addrsOf(c, 'eth0'), ['10.77.1.2/24', 'fd00:77:1::2/64'])
+  const routes = c.listRoutes()
   t.ok(routes.find((x) => x.dst === '0.0.0.0/0' && x.gw === '10.77.1.1' && x.index === eth0.index), 'IPv4 default route')
   t.ok(routes.find((x) => x.dst === '::/0' && x.gw === 'fd00:77:1::1' && x.index === eth0.index), 'IPv6 default route')
   t.equal(sysctlIn(ctr, 'net/ipv6/conf/eth0/accept_dad'), '0')
@@ -97,12 +97,12 @@ t.test('two containers on one bridge reach each other and the gateway, IPv4 and 
   t.ok(ping(a, 'fd00:77:2::3'), 'a -> b (IPv6)')
   await addrSettled(w.hostRtnl, 'tbr0', 'fd00:77:2::1')
   t.ok(ping(b, 'fd00:77:2::1'), 'b -> gateway (IPv6, once the bridge finished DAD on it)')
-  const brMac = (await mustLink(w.hostRtnl, 'tbr0')).mac
+  const brMac = mustLink(w.hostRtnl, 'tbr0').mac
   t.equal(brMac, ra.json.interfaces[0].mac)
   // The pinned MAC survives ports leaving (an unpinned bridge would take a port's MAC or zeroes).
   t.equal(runBridge(w, 'DEL', conf, { netns: a.path, containerID: 'ctr-a' }).code, 0)
   t.equal(runBridge(w, 'DEL', conf, { netns: b.path, containerID: 'ctr-b' }).code, 0)
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).mac, brMac, 'bridge MAC unchanged with no ports left')
+  t.equal(mustLink(w.hostRtnl, 'tbr0').mac, brMac, 'bridge MAC unchanged with no ports left')
   const again = runBridge(w, 'ADD', conf, { netns: a.path, containerID: 'ctr-a2' })
   t.equal(again.code, 0, again.stdout)
   t.equal(again.json.interfaces[0].mac, brMac)
@@ -118,17 +118,17 @@ t.test('L2 mode (no IPAM): three interfaces, the container end up, no addresses'
   t.notOk('ips' in add.json)
   t.notOk('routes' in add.json)
   const c = rtnlIn(t, ctr)
-  t.match(await mustLink(c, 'eth0'), { up: true, operState: 'up' })
-  t.same(await addrsOf(c, 'eth0'), [])
-  t.same(await addrsOf(w.hostRtnl, 'tbr2'), [])
+  t.match(mustLink(c, 'eth0'), { up: true, operState: 'up' })
+  t.same(addrsOf(c, 'eth0'), [])
+  t.same(addrsOf(w.hostRtnl, 'tbr2'), [])
   // With an unpinned MAC the bridge reports its (lowest) port MAC, as the reference does.
-  t.equal(add.json.interfaces[0].mac, (await mustLink(w.hostRtnl, 'tbr2')).mac)
+  t.equal(add.json.interfaces[0].mac, mustLink(w.hostRtnl, 'tbr2').mac)
 
   const ctr2 = w.container('old')
   const old = runBridge(w, 'ADD', { ...conf, cniVersion: '0.2.0' }, { netns: ctr2.path, containerID: 'ctr-2' })
   t.equal(old.code, 1, 'an L2 attachment has no 0.2.0 result')
   t.match(old.json, { msg: 'cannot convert: no valid IP addresses' })
-  t.same(await linkNames(rtnlIn(t, ctr2)), [], 'refused before anything was made')
+  t.same(linkNames(rtnlIn(t, ctr2)), [], 'refused before anything was made')
 })
 
 t.test('disableContainerInterface: the container end stays down; IPAM is refused', async (t) => {
@@ -137,13 +137,13 @@ t.test('disableContainerInterface: the container end stays down; IPAM is refused
   const conf = { cniVersion: VERSION, name: 'l2net', type: 'bridge', bridge: 'tbr3', disableContainerInterface: true }
   const add = runBridge(w, 'ADD', conf, { netns: ctr.path })
   t.equal(add.code, 0, add.stdout)
-  t.match(await mustLink(rtnlIn(t, ctr), 'eth0'), { up: false })
+  t.match(mustLink(rtnlIn(t, ctr), 'eth0'), { up: false })
 
   const ctr2 = w.container('ipam')
   const bad = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, disableContainerInterface: true }), { netns: ctr2.path })
   t.equal(bad.code, 1)
   t.match(bad.json, { code: 7, msg: 'cannot use IPAM when DisableContainerInterface flag is set' })
-  t.same(await linkNames(rtnlIn(t, ctr2)), [])
+  t.same(linkNames(rtnlIn(t, ctr2)), [])
 })
 
 t.test('mtu: a new bridge and both veth ends get it; an existing bridge keeps its own', async (t) => {
@@ -151,14 +151,14 @@ t.test('mtu: a new bridge and both veth ends get it; an existing bridge keeps it
   const a = w.container('a')
   const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, mtu: 1400 }), { netns: a.path })
   t.equal(add.code, 0, add.stdout)
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).mtu, 1400)
-  t.equal((await mustLink(w.hostRtnl, add.json.interfaces[1].name)).mtu, 1400)
-  t.equal((await mustLink(rtnlIn(t, a), 'eth0')).mtu, 1400)
+  t.equal(mustLink(w.hostRtnl, 'tbr0').mtu, 1400)
+  t.equal(mustLink(w.hostRtnl, add.json.interfaces[1].name).mtu, 1400)
+  t.equal(mustLink(rtnlIn(t, a), 'eth0').mtu, 1400)
   const b = w.container('b')
   const add2 = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, mtu: 1300 }), { netns: b.path, containerID: 'ctr-2' })
   t.equal(add2.code, 0, add2.stdout)
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).mtu, 1300, 'the bridge follows its smallest port (kernel rule)')
-  t.equal((await mustLink(rtnlIn(t, b), 'eth0')).mtu, 1300)
+  t.equal(mustLink(w.hostRtnl, 'tbr0').mtu, 1300, 'the bridge follows its smallest port (kernel rule)')
+  t.equal(mustLink(rtnlIn(t, b), 'eth0').mtu, 1300)
 })
 
 t.test('hairpinMode, portIsolation, promiscMode show on the port and the bridge', async (t) => {
@@ -166,20 +166,20 @@ t.test('hairpinMode, portIsolation, promiscMode show on the port and the bridge'
   const a = w.container('a')
   const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, hairpinMode: true, portIsolation: true }), { netns: a.path })
   t.equal(add.code, 0, add.stdout)
-  t.match((await mustLink(w.hostRtnl, add.json.interfaces[1].name)).bridgePort, { hairpin: true, isolated: true })
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).promisc, false)
+  t.match(mustLink(w.hostRtnl, add.json.interfaces[1].name).bridgePort, { hairpin: true, isolated: true })
+  t.equal(mustLink(w.hostRtnl, 'tbr0').promisc, false)
 
   const b = w.container('b')
   const add2 = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, promiscMode: true }), { netns: b.path, containerID: 'ctr-2' })
   t.equal(add2.code, 0, add2.stdout)
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).promisc, true)
-  t.match((await mustLink(w.hostRtnl, add2.json.interfaces[1].name)).bridgePort, { hairpin: false, isolated: false })
+  t.equal(mustLink(w.hostRtnl, 'tbr0').promisc, true)
+  t.match(mustLink(w.hostRtnl, add2.json.interfaces[1].name).bridgePort, { hairpin: false, isolated: false })
 
   const c = w.container('c')
   const bad = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, hairpinMode: true, promiscMode: true }), { netns: c.path, containerID: 'ctr-3' })
   t.equal(bad.code, 1)
   t.match(bad.json, { code: 7, msg: 'cannot set hairpin mode and promiscuous mode at the same time' })
-  t.same(await linkNames(rtnlIn(t, c)), [])
+  t.same(linkNames(rtnlIn(t, c)), [])
 })
 
 t.test('container MAC: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC; a bad one fails cleanly', async (t) => {
@@ -199,13 +199,13 @@ t.test('container MAC: runtimeConfig.mac > args.cni.mac > CNI_ARGS MAC; a bad on
     const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, ...c.extra }), { netns: ns.path, args: c.args, containerID: `ctr-${i}` })
     t.equal(add.code, 0, add.stdout)
     t.equal(add.json.interfaces[2].mac, c.want, c.label)
-    t.equal((await mustLink(rtnlIn(t, ns), 'eth0')).mac, c.want)
+    t.equal(mustLink(rtnlIn(t, ns), 'eth0').mac, c.want)
   }
   const ns = w.container('bad')
   const bad = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, runtimeConfig: { mac: 'zz:11' } }), { netns: ns.path, containerID: 'ctr-bad' })
   t.equal(bad.code, 1)
   t.match(bad.json, { code: 999, msg: 'failed to make veth pair: address zz:11: invalid MAC address' })
-  t.same(await linkNames(rtnlIn(t, ns)), [])
+  t.same(linkNames(rtnlIn(t, ns)), [])
   t.same(ipFiles(w.dataDir).length, 3, 'only the three good containers hold addresses')
 
   const unknown = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir }), { netns: ns.path, args: 'FOO=bar', containerID: 'ctr-x' })
@@ -220,8 +220,8 @@ t.test('enabledad: enhanced DAD on, and ADD waits until the IPv6 address is no l
   t.equal(sysctlIn(ctr, 'net/ipv6/conf/eth0/accept_dad'), '1')
   t.equal(sysctlIn(ctr, 'net/ipv6/conf/eth0/enhanced_dad'), '1')
   const c = rtnlIn(t, ctr)
-  const eth0 = await mustLink(c, 'eth0')
-  const addr = (await c.listAddrs({ index: eth0.index, family: 6 })).find((a) => a.address === 'fd00:77:3::2')
+  const eth0 = mustLink(c, 'eth0')
+  const addr = c.listAddrs({ index: eth0.index, family: 6 }).find((a) => a.address === 'fd00:77:3::2')
   t.ok(addr, 'the address is there')
   t.equal(addr?.flags.tentative, false, 'and settled')
 })
@@ -237,12 +237,12 @@ t.test('gateway addresses: one IPv4 address per bridge unless forceAddress; IPv6
   const conflict = runBridge(w, 'ADD', other, { netns: ns2.path, containerID: 'ctr-2' })
   t.equal(conflict.code, 1)
   t.match(conflict.json, { code: 999, msg: 'failed to set bridge addr: "tbr0" already has an IP address different from 10.77.5.1/24' })
-  t.same(await linkNames(rtnlIn(t, ns2)), [], 'the failed ADD took its veth back')
+  t.same(linkNames(rtnlIn(t, ns2)), [], 'the failed ADD took its veth back')
   t.same(ipFiles(w.dataDir, 'tnet2'), [], 'and released its addresses')
 
   const forced = runBridge(w, 'ADD', { ...other, forceAddress: true }, { netns: ns2.path, containerID: 'ctr-2' })
   t.equal(forced.code, 0, forced.stdout)
-  t.same(await addrsOf(w.hostRtnl, 'tbr0'), ['10.77.5.1/24', 'fd00:77:4::1/64', 'fd00:77:5::1/64'], 'v4 replaced, v6 added alongside')
+  t.same(addrsOf(w.hostRtnl, 'tbr0'), ['10.77.5.1/24', 'fd00:77:4::1/64', 'fd00:77:5::1/64'], 'v4 replaced, v6 added alongside')
 })
 
 t.test('isGateway off: nothing on the bridge, the IPAM gateway still in the result', async (t) => {
@@ -250,7 +250,7 @@ t.test('isGateway off: nothing on the bridge, the IPAM gateway still in the resu
   const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir }), { netns: w.container().path })
   t.equal(add.code, 0, add.stdout)
   t.same(add.json.ips, [{ address: '10.77.0.2/24', gateway: '10.77.0.1', interface: 2 }])
-  t.same(await addrsOf(w.hostRtnl, 'tbr0'), [])
+  t.same(addrsOf(w.hostRtnl, 'tbr0'), [])
   t.notOk('routes' in add.json)
 })
 
@@ -277,7 +277,7 @@ t.test('keys match case-insensitively and null means absent, like Go encoding/js
   const add = runBridge(w, 'ADD', conf, { netns: w.container().path })
   t.equal(add.code, 0, add.stdout)
   t.equal(add.json.interfaces[0].name, 'tbrx')
-  t.same(await addrsOf(w.hostRtnl, 'tbrx'), ['10.77.6.1/24'])
+  t.same(addrsOf(w.hostRtnl, 'tbrx'), ['10.77.6.1/24'])
   const wrong = runBridge(w, 'ADD', { ...conf, MTU: 'big' }, { netns: w.container('b').path, containerID: 'ctr-2' })
   t.match(wrong.json, { code: 7, msg: 'failed to load netconf: "mtu" must be integer' })
 })
@@ -290,8 +290,8 @@ t.test('an interface of the same name in the container: error, nothing allocated
   t.equal(add.code, 1)
   t.match(add.json.msg, /^container veth name \("eth0"\) peer provided \("veth[0-9a-f]{8}"\) already exists$/)
   t.same(ipFiles(w.dataDir), [])
-  t.same(await linkNames(rtnlIn(t, ctr)), ['eth0', 'other0'], 'the pre-existing pair is untouched')
-  t.same(await linkNames(w.hostRtnl), ['tbr0'], 'no host veth left')
+  t.same(linkNames(rtnlIn(t, ctr)), ['eth0', 'other0'], 'the pre-existing pair is untouched')
+  t.same(linkNames(w.hostRtnl), ['tbr0'], 'no host veth left')
 })
 
 t.test('a device of another kind named like the bridge: error, and it is left alone', async (t) => {
@@ -301,7 +301,7 @@ t.test('a device of another kind named like the bridge: error, and it is left al
   const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, promiscMode: true }), { netns: ctr.path })
   t.equal(add.code, 1)
   t.match(add.json, { code: 999, msg: 'failed to create bridge "tbr0": "tbr0" already exists but is not a bridge' })
-  t.match(await mustLink(w.hostRtnl, 'tbr0'), { kind: 'veth', promisc: false, up: false })
-  t.same(await linkNames(rtnlIn(t, ctr)), [])
+  t.match(mustLink(w.hostRtnl, 'tbr0'), { kind: 'veth', promisc: false, up: false })
+  t.same(linkNames(rtnlIn(t, ctr)), [])
   t.same(ipFiles(w.dataDir), [])
 })

@@ -16,8 +16,8 @@ t.test('DEL removes the veth pair and the allocation; a second DEL succeeds', as
     const del = runBridge(w, 'DEL', withPrev(conf, add.json), { netns: ctr.path })
     t.equal(del.code, 0, `${round} DEL: ${del.stdout}`)
     t.equal(del.stdout, '', 'DEL prints nothing')
-    t.same(await linkNames(rtnlIn(t, ctr)), [], 'no eth0')
-    t.same(await linkNames(w.hostRtnl), ['tbr0'], 'only the bridge stays on the host')
+    t.same(linkNames(rtnlIn(t, ctr)), [], 'no eth0')
+    t.same(linkNames(w.hostRtnl), ['tbr0'], 'only the bridge stays on the host')
     t.same(ipFiles(w.dataDir), [], 'addresses released')
     t.same(natRules(w.host).filter((l) => l.includes('CNI-')), [], 'IPv4 masquerade rules gone')
     t.same(natRules(w.host, 6).filter((l) => l.includes('CNI-')), [], 'IPv6 masquerade rules gone')
@@ -30,7 +30,7 @@ t.test('DEL without a prior ADD, without prevResult, and without an IPAM allocat
   const conf = bridgeConf({ dataDir: w.dataDir, ipMasq: true, macspoofchk: true })
   const del = runBridge(w, 'DEL', conf, { netns: ctr.path })
   t.equal(del.code, 0, del.stdout)
-  t.same(await linkNames(w.hostRtnl), [], 'DEL creates nothing (not even the bridge)')
+  t.same(linkNames(w.hostRtnl), [], 'DEL creates nothing (not even the bridge)')
 })
 
 t.test('DEL with CNI_NETNS empty or gone still releases the address and removes host rules', async (t) => {

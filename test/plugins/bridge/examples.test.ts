@@ -43,7 +43,7 @@ interface Pair {
   rb: any
 }
 
-async function twoContainers(t: Test, file: string): Promise<Pair> {
+function twoContainers(t: Test, file: string): Pair {
   const w = world(t, 'ex')
   const conf = pluginConf(file, w.dataDir)
   const a = w.container('a')
@@ -55,10 +55,10 @@ async function twoContainers(t: Test, file: string): Promise<Pair> {
   return { w, conf, a, b, ra: ra.json, rb: rb.json }
 }
 
-async function delBoth(t: Test, p: Pair): Promise<void> {
+function delBoth(t: Test, p: Pair): void {
   t.equal(runBridge(p.w, 'DEL', p.conf, { netns: p.a.path, containerID: 'ctr-a' }).code, 0)
   t.equal(runBridge(p.w, 'DEL', p.conf, { netns: p.b.path, containerID: 'ctr-b' }).code, 0)
-  t.same(await linkNames(p.w.hostRtnl), [p.conf.bridge], 'only the bridge stays')
+  t.same(linkNames(p.w.hostRtnl), [p.conf.bridge], 'only the bridge stays')
   t.same(ipFiles(p.w.dataDir, p.conf.name), [])
   t.same(natRules(p.w.host).filter((l) => l.includes('CNI-')), [])
   t.notMatch(nftRuleset(p.w.host), /masquerade comment|macspoofchk/)
@@ -68,21 +68,21 @@ const ip = (r: any, i = 0): string => r.ips[i].address.split('/')[0]
 
 const CHECKS: Record<string, (t: Test, p: Pair) => Promise<void>> = {
   '10-bridge-basic.conflist': async (t, p) => {
-    t.same(await addrsOf(p.w.hostRtnl, 'cni-basic0'), ['10.88.0.1/24'])
+    t.same(addrsOf(p.w.hostRtnl, 'cni-basic0'), ['10.88.0.1/24'])
     t.ok(ping(p.a, ip(p.rb)), 'a -> b')
     t.ok(ping(p.b, '10.88.0.1'), 'b -> gateway')
   },
   '20-bridge-masquerade.conflist': async (t, p) => {
     t.equal(ip(p.ra), '10.88.1.10', 'rangeStart honoured')
     t.match(nftRuleset(p.w.host), 'ip saddr 10.88.1.10 ip daddr != 10.88.1.0/24 masquerade comment')
-    t.match((await mustLink(p.w.hostRtnl, p.ra.interfaces[1].name)).bridgePort, { hairpin: true })
-    const routes = await rtnlIn(t, p.a).listRoutes({ family: 4 })
+    t.match(mustLink(p.w.hostRtnl, p.ra.interfaces[1].name).bridgePort, { hairpin: true })
+    const routes = rtnlIn(t, p.a).listRoutes({ family: 4 })
     t.ok(routes.find((r) => r.dst === '10.89.0.0/16' && r.gw === '10.88.1.1'), 'IPAM route via the gateway')
     t.ok(routes.find((r) => r.dst === '0.0.0.0/0' && r.gw === '10.88.1.1'), 'default route')
     t.ok(ping(p.a, ip(p.rb)), 'a -> b')
   },
   '30-bridge-dual-stack.conflist': async (t, p) => {
-    t.same(await addrsOf(p.w.hostRtnl, 'cni-ds0'), ['10.88.2.1/24', 'fd00:88:2::1/64'])
+    t.same(addrsOf(p.w.hostRtnl, 'cni-ds0'), ['10.88.2.1/24', 'fd00:88:2::1/64'])
     t.equal(natRules(p.w.host).filter((l) => l.startsWith('-N CNI-')).length, 2)
     t.equal(natRules(p.w.host, 6).filter((l) => l.startsWith('-N CNI-')).length, 2)
     t.ok(ping(p.a, ip(p.rb, 0)), 'a -> b (IPv4)')
@@ -91,17 +91,17 @@ const CHECKS: Record<string, (t: Test, p: Pair) => Promise<void>> = {
     t.ok(ping(p.b, 'fd00:88:2::1'), 'b -> gateway (IPv6)')
   },
   '40-bridge-vlan.conflist': async (t, p) => {
-    t.same(await addrsOf(p.w.hostRtnl, 'cni-vlan0.100'), ['10.88.100.1/24'])
+    t.same(addrsOf(p.w.hostRtnl, 'cni-vlan0.100'), ['10.88.100.1/24'])
     t.ok(ping(p.a, ip(p.rb)), 'a -> b on VLAN 100')
   },
   '50-bridge-mtu.conflist': async (t, p) => {
-    t.equal((await mustLink(p.w.hostRtnl, 'cni-mtu0')).mtu, 9000)
-    t.equal((await mustLink(rtnlIn(t, p.a), 'eth0')).mtu, 9000)
-    t.equal((await mustLink(p.w.hostRtnl, p.ra.interfaces[1].name)).mtu, 9000)
+    t.equal(mustLink(p.w.hostRtnl, 'cni-mtu0').mtu, 9000)
+    t.equal(mustLink(rtnlIn(t, p.a), 'eth0').mtu, 9000)
+    t.equal(mustLink(p.w.hostRtnl, p.ra.interfaces[1].name).mtu, 9000)
     t.ok(ping(p.a, ip(p.rb)))
   },
   '60-bridge-isolated.conflist': async (t, p) => {
-    t.match((await mustLink(p.w.hostRtnl, p.ra.interfaces[1].name)).bridgePort, { isolated: true })
+    t.match(mustLink(p.w.hostRtnl, p.ra.interfaces[1].name).bridgePort, { isolated: true })
     t.match(nftRuleset(p.w.host), 'macspoofchk-ctr-a-eth0')
     t.notOk(ping(p.a, ip(p.rb)), 'isolated ports do not reach each other')
     t.ok(ping(p.a, '10.88.4.1'), 'but they reach the gateway')
@@ -117,8 +117,8 @@ t.test('every example is covered here', async (t) => {
 for (const file of FILES) {
   const skip = file.includes('vlan') ? VLAN_SKIP : false
   t.test(file, { skip }, async (t) => {
-    const p = await twoContainers(t, file)
+    const p = twoContainers(t, file)
     if (p.ra && p.rb) await CHECKS[file](t, p)
-    await delBoth(t, p)
+    delBoth(t, p)
   })
 }

@@ -7,9 +7,9 @@ import { type World, bridgeConf, ipFiles, kernelHasVlanFiltering, linkNames, nat
 import type { TestNetns } from '../../helpers/netns'
 
 /** Asserts that no trace of an attachment is left: only the bridge on the host, nothing in the container. */
-async function nothingLeft(t: Test, w: World, ctr: TestNetns, keepFiles: string[] = []): Promise<void> {
-  t.same(await linkNames(w.hostRtnl), ['tbr0'], 'host: only the bridge')
-  t.same(await linkNames(rtnlIn(t, ctr)), [], 'container: no interface')
+function nothingLeft(t: Test, w: World, ctr: TestNetns, keepFiles: string[] = []): void {
+  t.same(linkNames(w.hostRtnl), ['tbr0'], 'host: only the bridge')
+  t.same(linkNames(rtnlIn(t, ctr)), [], 'container: no interface')
   t.same(ipFiles(w.dataDir), keepFiles, 'IPAM: nothing allocated')
   t.same(natRules(w.host).filter((l) => l.includes('CNI-')), [], 'no IPv4 masquerade chain or rule')
   t.same(natRules(w.host, 6).filter((l) => l.includes('CNI-')), [], 'no IPv6 masquerade chain or rule')
@@ -37,7 +37,7 @@ for (const backend of ['iptables', 'nftables']) {
         const failed = runBridge(w, 'ADD', conf, { netns: ctr.path, env: { TSCNI_TEST_BRIDGE_FAIL_AT: step } })
         t.equal(failed.code, 1, 'ADD fails')
         t.match(failed.json, { code: 999, msg: `test failure injected after ${step}` })
-        await nothingLeft(t, w, ctr)
+        nothingLeft(t, w, ctr)
         const retry = runBridge(w, 'ADD', conf, { netns: ctr.path })
         t.equal(retry.code, 0, `the retried ADD succeeds: ${retry.stdout}`)
         // host-local's round robin moves on (last_reserved_ip is never rolled back): one per family.
@@ -57,10 +57,10 @@ t.test('IPAM exhausted (/30 already taken): the error passes through, nothing is
   const b = runBridge(w, 'ADD', conf, { netns: second.path, containerID: 'ctr-1' })
   t.equal(b.code, 1)
   t.match(b.json.msg, /no IP addresses available in range set/, 'host-local’s own message')
-  t.same(await linkNames(rtnlIn(t, second)), [], 'no eth0 left in the second container')
-  t.same((await linkNames(w.hostRtnl)).length, 2, 'host: the bridge and the first container’s veth')
+  t.same(linkNames(rtnlIn(t, second)), [], 'no eth0 left in the second container')
+  t.same(linkNames(w.hostRtnl).length, 2, 'host: the bridge and the first container’s veth')
   t.same(ipFiles(w.dataDir), ['10.79.2.2'], 'the first container keeps its address')
-  t.same((await linkNames(rtnlIn(t, first))), ['eth0'])
+  t.same(linkNames(rtnlIn(t, first)), ['eth0'])
 
   t.equal(runBridge(w, 'DEL', conf, { netns: second.path, containerID: 'ctr-1' }).code, 0, 'the runtime’s DEL after a failed ADD')
   t.same(ipFiles(w.dataDir), ['10.79.2.2'], 'and it does not release the other container’s address')
@@ -80,13 +80,13 @@ t.test('a VLAN the kernel refuses: the veth made before it is removed again', { 
   const r = runBridge(w, 'ADD', conf, { netns: ctr.path })
   t.equal(r.code, 1)
   t.match(r.json.msg, /^failed to setup vlan tag on interface "veth[0-9a-f]{8}": operation not supported$/)
-  await nothingLeft(t, w, ctr)
+  nothingLeft(t, w, ctr)
 
   // A new bridge with VLAN filtering: refused before anything else is made.
   const w2 = world(t, 'vlan2')
   const ctr2 = w2.container()
   const r2 = runBridge(w2, 'ADD', bridgeConf({ dataDir: w2.dataDir, vlanTrunk: [{ id: 5 }] }), { netns: ctr2.path })
   t.match(r2.json, { code: 999, msg: 'failed to create bridge "tbr0": could not add "tbr0": operation not supported' })
-  t.same(await linkNames(w2.hostRtnl), [], 'no bridge')
-  t.same(await linkNames(rtnlIn(t, ctr2)), [])
+  t.same(linkNames(w2.hostRtnl), [], 'no bridge')
+  t.same(linkNames(rtnlIn(t, ctr2)), [])
 })

@@ -139,21 +139,22 @@ export function ipFiles(dataDir: string, network = 'tnet'): string[] {
     .sort()
 }
 
-export async function mustLink(rtnl: Rtnl, name: string): Promise<Link> {
-  const link = await rtnl.getLinkByName(name)
+export function mustLink(rtnl: Rtnl, name: string): Link {
+  const link = rtnl.getLinkByName(name)
   if (!link) throw new Error(`link ${name} not found`)
   return link
 }
 
 /** Names of the links in a namespace, lo excluded. */
-export async function linkNames(rtnl: Rtnl): Promise<string[]> {
-  return (await rtnl.listLinks()).map((l) => l.name).filter((n) => n !== 'lo').sort()
+export function linkNames(rtnl: Rtnl): string[] {
+  return rtnl.listLinks().map((l) => l.name).filter((n) => n !== 'lo').sort()
 }
 
 /** CIDRs of the global addresses on a link. */
-export async function addrsOf(rtnl: Rtnl, name: string): Promise<string[]> {
-  const link = await mustLink(rtnl, name)
-  return (await rtnl.listAddrs({ index: link.index }))
+export function addrsOf(rtnl: Rtnl, name: string): string[] {
+  const link = mustLink(rtnl, name)
+  return rtnl
+    .listAddrs({ index: link.index })
     .filter((a) => a.scope === 'universe')
     .map((a) => a.cidr)
     .sort()
@@ -175,10 +176,10 @@ export function kernelHasVlanFiltering(t: HasTeardown): boolean {
 
 /** Waits (up to 5 s) until `address` on link `name` has finished DAD (the bridge's IPv6 gateway). */
 export async function addrSettled(rtnl: Rtnl, name: string, address: string): Promise<void> {
-  const link = await mustLink(rtnl, name)
+  const link = mustLink(rtnl, name)
   const deadline = Date.now() + 5000
   while (Date.now() < deadline) {
-    const a = (await rtnl.listAddrs({ index: link.index })).find((x) => x.address === address)
+    const a = rtnl.listAddrs({ index: link.index }).find((x) => x.address === address)
     if (a && !a.flags.tentative) return
     await new Promise((r) => setTimeout(r, 50))
   }

@@ -35,9 +35,9 @@ const normalizeText = (s: string): string =>
   s.replace(/veth[0-9a-f]{8}/g, 'vethX').replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, '<mac>').replace(/ # handle \d+/g, '')
 
 /** What the kernel shows after an ADD, in terms that do not depend on random names. */
-async function kernelState(t: Test, s: Side): Promise<any> {
+function kernelState(t: Test, s: Side): any {
   const host = s.w.hostRtnl
-  const links = await host.listLinks()
+  const links = host.listLinks()
   const byIndex = new Map(links.map((l) => [l.index, l.name]))
   const hostLinks = links
     .filter((l) => l.name !== 'lo')
@@ -54,7 +54,7 @@ async function kernelState(t: Test, s: Side): Promise<any> {
     }))
   const bridges = links.filter((l) => l.kind === 'bridge')
   const ctr = rtnlIn(t, s.ctr)
-  const ctrLinks = (await ctr.listLinks()).filter((l) => l.name !== 'lo')
+  const ctrLinks = ctr.listLinks().filter((l) => l.name !== 'lo')
   const ctrState: any[] = []
   for (const l of ctrLinks) {
     ctrState.push({
@@ -63,18 +63,18 @@ async function kernelState(t: Test, s: Side): Promise<any> {
       up: l.up,
       operState: l.operState,
       mtu: l.mtu,
-      addrs: await addrsOf(ctr, l.name),
+      addrs: addrsOf(ctr, l.name),
       accept_dad: sysctlIn(s.ctr, `net/ipv6/conf/${l.name}/accept_dad`),
       arp_notify: sysctlIn(s.ctr, `net/ipv4/conf/${l.name}/arp_notify`),
       disable_ipv6: sysctlIn(s.ctr, `net/ipv6/conf/${l.name}/disable_ipv6`),
     })
   }
-  const routes = (await ctr.listRoutes())
+  const routes = ctr.listRoutes()
     .filter((r) => !r.dst.startsWith('fe80:') && r.type === 'unicast')
     .map((r) => ({ dst: r.dst, gw: r.gw, scope: r.scope, protocol: r.protocol, priority: r.priority }))
     .sort((a, b) => a.dst.localeCompare(b.dst))
   const bridgeAddrs: Record<string, string[]> = {}
-  for (const b of bridges) bridgeAddrs[b.name] = await addrsOf(host, b.name)
+  for (const b of bridges) bridgeAddrs[b.name] = addrsOf(host, b.name)
   return {
     hostLinks,
     bridgeAddrs,
@@ -177,7 +177,7 @@ function sideBySide(): void {
       t.equal(ours.add.code, ref.add.code, `exit code (ours: ${ours.add.stdout}; reference: ${ref.add.stdout})`)
       if (ref.add.code !== 0) return
       t.same(normalizeResult(ours.add.json, ours), normalizeResult(ref.add.json, ref), 'same result')
-      const [os, rs] = [await kernelState(t, ours), await kernelState(t, ref)]
+      const [os, rs] = [kernelState(t, ours), kernelState(t, ref)]
       t.same(os, rs, 'same kernel state')
       // CHECK and DEL of each other's attachment would need a shared namespace; each checks its own.
       const check = (s: Side, file?: string) =>

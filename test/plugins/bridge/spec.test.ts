@@ -24,7 +24,7 @@ t.test('58: an IPAM plugin that cannot be found; the runtime’s DEL then fails 
   const add = runBridge(w, 'ADD', conf, { netns: ctr.path })
   t.equal(add.code, 1)
   t.match(add.json.msg, /^failed to find plugin "nope" in path \[/)
-  t.same(await linkNames(rtnlIn(t, ctr)), [], 'eth0 already taken back by the failed ADD (the reference leaves it)')
+  t.same(linkNames(rtnlIn(t, ctr)), [], 'eth0 already taken back by the failed ADD (the reference leaves it)')
   const del = runBridge(w, 'DEL', conf, { netns: ctr.path })
   t.equal(del.code, 1, 'delegate errors propagate on DEL, as with the reference')
   t.match(del.json.msg, /^failed to find plugin "nope"/)

@@ -24,7 +24,7 @@ t.test('VLAN config errors: code 7, the reference’s messages, nothing created'
     const del = runBridge(w, 'DEL', bridgeConf({ dataDir: w.dataDir, ...extra }), { netns: ctr.path })
     t.match(del.json, { code: 7, msg }, 'DEL refuses the config too, as the reference')
   }
-  t.same(await linkNames(w.hostRtnl), [], 'no bridge was made')
+  t.same(linkNames(w.hostRtnl), [], 'no bridge was made')
 })
 
 const NO_VLANS = kernelHasVlanFiltering(t)
@@ -38,12 +38,12 @@ t.test('vlan: access VLAN on the port, gateway on <bridge>.<vlan>', { skip: NO_V
   t.equal(add.code, 0, add.stdout)
   t.equal(add.json.interfaces.length, 4)
   t.equal(add.json.interfaces[3].name, 'tbr0.100')
-  t.equal((await mustLink(w.hostRtnl, 'tbr0')).vlanFiltering, true)
-  const port = await mustLink(w.hostRtnl, add.json.interfaces[1].name)
-  t.same(await w.hostRtnl.getBridgeVlans(port.index), [{ vid: 100, pvid: true, untagged: true }])
-  t.same(await addrsOf(w.hostRtnl, 'tbr0.100'), ['10.77.0.1/24'])
-  t.same(await addrsOf(w.hostRtnl, 'tbr0'), [])
-  t.equal((await mustLink(rtnlIn(t, ctr), 'eth0')).up, true)
+  t.equal(mustLink(w.hostRtnl, 'tbr0').vlanFiltering, true)
+  const port = mustLink(w.hostRtnl, add.json.interfaces[1].name)
+  t.same(w.hostRtnl.getBridgeVlans(port.index), [{ vid: 100, pvid: true, untagged: true }])
+  t.same(addrsOf(w.hostRtnl, 'tbr0.100'), ['10.77.0.1/24'])
+  t.same(addrsOf(w.hostRtnl, 'tbr0'), [])
+  t.equal(mustLink(rtnlIn(t, ctr), 'eth0').up, true)
 })
 
 t.test('vlanTrunk: tagged VIDs and native VLAN 1; preserveDefaultVlan keeps VID 1', { skip: NO_VLANS }, async (t) => {
@@ -52,9 +52,9 @@ t.test('vlanTrunk: tagged VIDs and native VLAN 1; preserveDefaultVlan keeps VID 
     netns: w.container().path,
   })
   t.equal(add.code, 0, add.stdout)
-  const port = await mustLink(w.hostRtnl, add.json.interfaces[1].name)
+  const port = mustLink(w.hostRtnl, add.json.interfaces[1].name)
   t.same(
-    (await w.hostRtnl.getBridgeVlans(port.index)).sort((a, b) => a.vid - b.vid),
+    w.hostRtnl.getBridgeVlans(port.index).sort((a, b) => a.vid - b.vid),
     [
       { vid: 1, pvid: true, untagged: true },
       { vid: 10, pvid: false, untagged: false },
@@ -68,7 +68,7 @@ t.test('vlanTrunk: tagged VIDs and native VLAN 1; preserveDefaultVlan keeps VID 
     containerID: 'ctr-2',
   })
   t.equal(keep.code, 0, keep.stdout)
-  const port2 = await mustLink(w.hostRtnl, keep.json.interfaces[1].name)
-  const vids = (await w.hostRtnl.getBridgeVlans(port2.index)).map((v) => v.vid).sort((a, b) => a - b)
+  const port2 = mustLink(w.hostRtnl, keep.json.interfaces[1].name)
+  const vids = w.hostRtnl.getBridgeVlans(port2.index).map((v) => v.vid).sort((a, b) => a - b)
   t.same(vids, [1, 30])
 })

@@ -3,7 +3,6 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { nativeDir } from '../../../lib/native'
 import { IP, parseIP } from '../../../plugins/host-local/range'
 import { lockIsFree } from '../../helpers/host-local'
 import { goTrimSpace, INDEX_DIR, INDEX_FILE, Store, validateNetworkName } from '../../../plugins/host-local/store'
@@ -271,7 +270,8 @@ t.test('an unchanged directory is served from the index without reading the owne
 
 // ---- locking across processes ----
 
-const ADDON = path.join(nativeDir(), 'tscni.node')
+// The N-API addon lib/native loads under Node (built by `npm run build`); the locker child uses its flock.
+const ADDON = path.join(__dirname, '..', '..', '..', 'dist', 'node', 'tscni.node')
 const LOCKER = `
 const fs = require('fs')
 const m = { exports: {} }
