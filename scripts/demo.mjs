@@ -35,9 +35,9 @@ class DemoError extends Error {}
 
 // ---- running commands ----
 /** Runs a command, resolving with its output; rejects with a readable error when it fails. */
-function run(cmd, args, { env, allowFail = false } = {}) {
+function run(cmd, args, { env, allowFail = false, inherit = true } = {}) {
   return new Promise((resolve, reject) => {
-    child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(cmd, args, { env: inherit ? { ...process.env, ...env } : env, stdio: ['ignore', 'pipe', 'pipe'] })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (c) => (stdout += c))
@@ -51,9 +51,14 @@ function run(cmd, args, { env, allowFail = false } = {}) {
   })
 }
 
-/** cnitool run the way a container runtime would, on the demo "host" (inside its namespace). */
+/**
+ * cnitool run the way a container runtime would, on the demo "host" (inside its namespace), with a
+ * runtime's minimal environment: the tools' PATH and no Node.js, which the product does not need.
+ * (STUB_DIR passes through for the demo's own test, whose stub plugins log there.)
+ */
 function cnitoolOnHost(args, env) {
-  return run('nsenter', [`--net=${nsPath(ns.host)}`, '--', cnitool, ...args], { env })
+  const runtimeEnv = { PATH: '/usr/sbin:/sbin', ...(process.env.STUB_DIR ? { STUB_DIR: process.env.STUB_DIR } : {}), ...env }
+  return run(whichOnPath('nsenter'), [`--net=${nsPath(ns.host)}`, '--', cnitool, ...args], { env: runtimeEnv, inherit: false })
 }
 
 // ---- set-up checks ----
@@ -68,17 +73,21 @@ function checkPrerequisites() {
   if (still.length) throw new DemoError(`${still.join(', ')} could not be installed (Debian: apt-get install iproute2 util-linux iputils-ping gcc)`)
 }
 
-/** Whether `tool` is an executable file in one of PATH's directories. */
-function onPath(tool) {
-  return (process.env.PATH ?? '').split(':').some((dir) => {
+/** The absolute path of `tool` in one of PATH's directories, or undefined. */
+function whichOnPath(tool) {
+  for (const dir of (process.env.PATH ?? '').split(':')) {
+    const file = path.join(dir || '.', tool)
     try {
-      fs.accessSync(path.join(dir || '.', tool), fs.constants.X_OK)
-      return true
+      fs.accessSync(file, fs.constants.X_OK)
+      return file
     } catch {
-      return false
+      // not here
     }
-  })
+  }
+  return undefined
 }
+
+const onPath = (tool) => whichOnPath(tool) !== undefined
 
 function ensureBuilt() {
   const needed = [cnitool, ...(process.env.TSCNI_DEMO_CNI_PATH ? [] : ['bridge', 'host-local'].map((p) => path.join(cniPath, p)))]

@@ -63,7 +63,8 @@ function binEntries(version) {
     const link = join(binDir, p)
     if (!lstatSync(link).isSymbolicLink() || readlinkSync(link) !== 'tscni') throw new Error(`${link} is not a symlink to tscni: rebuild`)
   }
-  return ['tscni', ...plugins]
+  // Sorted here: tar's --sort=name orders what it finds in directories, not its own arguments.
+  return ['tscni', ...plugins].sort()
 }
 
 /** tar, then gzip -n into `out`: two processes, argument arrays, a temp file between them. */

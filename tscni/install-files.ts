@@ -183,6 +183,7 @@ export function placeText(file: string, text: string): void {
  * umask). Returns the directories it created, outermost first.
  */
 export function ensureDir(dir: string): string[] {
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) throw new InstallError(`${dir} is not a directory`)
   const first = fs.mkdirSync(dir, { recursive: true, mode: 0o755 })
   if (first === undefined) return []
   const created: string[] = []

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import { spawn } from 'node:child_process'
 
 /** What one plugin execution printed and how it ended. */
@@ -19,15 +20,27 @@ export interface ExecOptions {
   timeoutMs?: number
 }
 
+let nsenter: string | undefined
+
+/** nsenter from the harness's own PATH: the plugins' minimal PATH need not reach it. */
+function nsenterPath(): string {
+  if (nsenter) return nsenter
+  for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(':')) {
+    if (dir && fs.existsSync(`${dir}/nsenter`)) return (nsenter = `${dir}/nsenter`)
+  }
+  return (nsenter = 'nsenter')
+}
+
 /**
  * Executes a plugin the way a runtime does: a fresh process with the CNI_* variables over a minimal
  * environment, the config on stdin, stdout and stderr collected. Asynchronous, so parallel cases
  * can run several at once.
  */
 export function execPlugin(file: string, opts: ExecOptions): Promise<Execution> {
-  const env: Record<string, string> = { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }
+  // A runtime's minimal environment: the tools' directories (iptables, nft), nothing else.
+  const env: Record<string, string> = { PATH: '/usr/sbin:/sbin' }
   for (const [k, v] of Object.entries(opts.env)) if (v !== undefined) env[k] = v
-  const [cmd, args] = opts.netns ? ['nsenter', [`--net=${opts.netns}`, '--', file]] : [file, []]
+  const [cmd, args] = opts.netns ? [nsenterPath(), [`--net=${opts.netns}`, '--', file]] : [file, []]
   const started = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args as string[], { env, stdio: ['pipe', 'pipe', 'pipe'] })

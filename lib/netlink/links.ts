@@ -77,6 +77,11 @@ export interface CreateVethOptions {
   peerMtu?: number
   mac?: string
   peerMac?: string
+  /**
+   * Transmit queue length of both ends. The reference's veths carry IFLA_TXQLEN 0 (no queue: a
+   * veth hands packets straight to its peer); without the attribute the kernel gives them 1000.
+   */
+  txQLen?: number
 }
 
 const linkObj = (index: number): string => `link ${index}`
@@ -248,11 +253,13 @@ export function createVethPair(s: RtnlSocket, o: CreateVethOptions): void {
   const peer = [ifinfomsg(), attr(IFLA.IFNAME, cstring(o.peerName))]
   if (peerMtu) peer.push(attr(IFLA.MTU, u32(peerMtu)))
   if (peerMac) peer.push(attr(IFLA.ADDRESS, peerMac))
+  if (o.txQLen !== undefined) peer.push(attr(IFLA.TXQLEN, u32(o.txQLen)))
   if (o.peerNetnsFd !== undefined) peer.push(attr(IFLA.NET_NS_FD, u32(o.peerNetnsFd)))
   const info = [attr(IFLA_INFO.KIND, cstring('veth')), attr(IFLA_INFO.DATA, [attr(VETH_INFO_PEER, peer)])]
   const req = [ifinfomsg(), attr(IFLA.IFNAME, cstring(o.name))]
   if (o.mtu) req.push(attr(IFLA.MTU, u32(o.mtu)))
   if (mac) req.push(attr(IFLA.ADDRESS, mac))
+  if (o.txQLen !== undefined) req.push(attr(IFLA.TXQLEN, u32(o.txQLen)))
   req.push(attr(IFLA.LINKINFO, info))
   const object = `${nameObj(o.name)} (peer ${nameObj(o.peerName)})`
   s.request(RTM.NEWLINK, Buffer.concat(req), NLM_F.CREATE | NLM_F.EXCL, object)

@@ -149,7 +149,7 @@ export function setupVeth(
   for (let attempt = 0; ; attempt++) {
     peer = randomVethName()
     try {
-      creator.createVethPair({ name: o.ifName, peerName: peer, peerNetnsFd: hostNsFd, mtu: o.mtu || undefined, mac: o.mac })
+      creator.createVethPair({ name: o.ifName, peerName: peer, peerNetnsFd: hostNsFd, mtu: o.mtu || undefined, mac: o.mac, txQLen: 0 })
       break
     } catch (err) {
       if (err instanceof TypeError) throw fail(`failed to make veth pair: ${err.message}`)

@@ -8,20 +8,20 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { makeNetns } from '../helpers/netns'
+import { type HasTeardown, makeNetns } from '../helpers/netns'
 import { BIN_DIR, NSENTER, RUNTIME_PATH } from '../helpers/plugin'
 
 const LOOPBACK = path.join(BIN_DIR, 'loopback')
 const BRIDGE = path.join(BIN_DIR, 'bridge')
 
-function tempDir(t: Tap.Test, label: string): string {
+function tempDir(t: HasTeardown, label: string): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `tscni-t-${label}-`))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   return dir
 }
 
 /** A directory that tries every way Bun offers to inject code or settings from the CWD. */
-function hostileDir(t: Tap.Test): { dir: string; marker: string; preload: string } {
+function hostileDir(t: HasTeardown): { dir: string; marker: string; preload: string } {
   const dir = tempDir(t, 'hostile')
   const marker = path.join(dir, 'PRELOAD-RAN')
   const preload = path.join(dir, 'evil.js')
@@ -41,7 +41,7 @@ function run(file: string, env: Record<string, string>, cwd: string, input = '')
 t.test('a bunfig.toml preload, a .env and friends in the CWD change nothing', async (t) => {
   const { dir, marker } = hostileDir(t)
   const clean = tempDir(t, 'clean')
-  for (const env of [{}, { CNI_COMMAND: 'VERSION' }]) {
+  for (const env of [{}, { CNI_COMMAND: 'VERSION' }] as Record<string, string>[]) {
     const here = run(LOOPBACK, env, dir, '{"cniVersion":"1.0.0"}')
     const there = run(LOOPBACK, env, clean, '{"cniVersion":"1.0.0"}')
     t.equal(here.status, there.status, `same exit code (${JSON.stringify(env)})`)
