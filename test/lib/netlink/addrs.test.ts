@@ -88,7 +88,14 @@ t.test('IPv6: add (nodad and with DAD), list, flags, delete', async (t) => {
   t.ok(byCidr.has('fd00:241::2/64'), 'addresses come back in canonical form')
   t.match(byCidr.get('fd00:240::2/64'), { family: 6, prefixLen: 64, scope: 'universe', flags: { nodad: true, tentative: false } })
   t.equal(byCidr.get('fd00:240::2/64')?.broadcast, undefined)
-  const ll = v6.find((x) => x.address.startsWith('fe80:'))
+  // The kernel adds the link-local address once the link has carrier, which linkwatch reports a
+  // moment after both ends went up: wait for it (the old async API hid this behind event-loop turns).
+  const deadline = Date.now() + 2000
+  let ll = v6.find((x) => x.address.startsWith('fe80:'))
+  while (!ll && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    ll = r.listAddrs({ index: a, family: 6 }).find((x) => x.address.startsWith('fe80:'))
+  }
   t.equal(ll?.scope, 'link', 'the kernel link-local address has link scope')
 
   // With DAD the address starts tentative (the peer is up, so DAD runs).

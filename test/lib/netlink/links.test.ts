@@ -261,7 +261,7 @@ t.test('a socket stays in its namespace; one socket serves requests, dumps and e
   }
 })
 
-t.test('a closed socket rejects requests', async (t) => {
+t.test('a closed socket throws on requests', async (t) => {
   const ns = makeNetns(t, 'nl-closed')
   const r = rtnlIn(t, ns)
   t.ok(r.getLinkByIndex(1))

@@ -1,11 +1,14 @@
 // host-local run in-process by the bridge (when CNI_PATH resolves it to the host-local of the bridge's
 // own install) and host-local executed must be indistinguishable: same results, same store bytes,
 // same errors.
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import t from 'tap'
-import { BIN_DIR } from '../../helpers/plugin'
+import { BIN_DIR, NSENTER, RUNTIME_PATH } from '../../helpers/plugin'
 import { OWN_HOST_LOCAL, type World, bridgeConf, runBridge, tempDir, world } from './fixture'
+
+const STRACE = '/usr/bin/strace'
 
 /** Every file of a host-local store (names and bytes), our own index directory left out. */
 function storeOf(dataDir: string): Record<string, string> {
@@ -30,13 +33,10 @@ const normalize = (s: string, w: World, netns: string): string =>
     .replace(/([0-9a-f]{2}:){5}[0-9a-f]{2}/g, '<mac>')
 
 t.test('in-process and executed host-local give identical answers and stores', { skip: OWN_HOST_LOCAL ? false : 'needs our host-local in dist/bin' }, async (t) => {
-  // In-process: a copy of the install whose host-local is not even executable. The bridge can only
-  // succeed by running it inside its own process.
+  // In-process: another bin directory whose bridge and host-local are symlinks to the very same
+  // executable; the bridge then runs host-local inside its own process (proved under strace below).
   const inDir = tempDir(t)
-  fs.copyFileSync(path.join(BIN_DIR, 'bridge'), path.join(inDir, 'bridge'))
-  fs.chmodSync(path.join(inDir, 'bridge'), 0o755)
-  fs.copyFileSync(path.join(BIN_DIR, 'host-local'), path.join(inDir, 'host-local'))
-  fs.chmodSync(path.join(inDir, 'host-local'), 0o644)
+  for (const p of ['bridge', 'host-local']) fs.symlinkSync(path.join(BIN_DIR, 'tscni'), path.join(inDir, p))
 
   // Executed: CNI_PATH finds a wrapper that logs each call and execs our host-local.
   const exDir = tempDir(t)
@@ -73,7 +73,25 @@ t.test('in-process and executed host-local give identical answers and stores', {
   }
 
   const [inProcess, executed] = sides.map(transcript)
-  t.match(inProcess[0], /^ADD ctr-a: 0 /, 'in-process ADD works although host-local is not executable')
+  t.match(inProcess[0], /^ADD ctr-a: 0 /, 'in-process ADD works')
   t.same(inProcess, executed, 'identical transcripts')
   t.same(fs.readFileSync(log, 'utf8').split('\n').filter(Boolean), ['ADD', 'ADD', 'CHECK', 'ADD', 'STATUS', 'GC', 'DEL', 'CHECK'], 'the executed side really executed it')
+})
+
+t.test('the bridge runs our host-local in-process: no second exec', { skip: OWN_HOST_LOCAL && fs.existsSync(STRACE) ? false : 'needs our host-local and strace' }, async (t) => {
+  const w = world(t, 'inx')
+  const a = w.container('a')
+  const dir = tempDir(t)
+  const trace = path.join(dir, 'trace')
+  const conf = JSON.stringify(bridgeConf({ dataDir: w.dataDir, subnet: ['10.83.2.0/24'] }))
+  const env = { PATH: RUNTIME_PATH, CNI_CONTAINERID: 'ctr-x', CNI_NETNS: a.path, CNI_IFNAME: 'eth0', CNI_PATH: BIN_DIR }
+  const traced = (command: string) => {
+    const r = spawnSync(STRACE, ['-f', '-qq', '-e', 'trace=execve', '-o', trace, NSENTER, `--net=${w.host.path}`, '--', path.join(BIN_DIR, 'bridge')], {
+      env: { ...env, CNI_COMMAND: command }, input: conf, encoding: 'utf8',
+    })
+    t.equal(r.status, 0, `${command}: ${r.stdout}${r.stderr}`)
+    return fs.readFileSync(trace, 'utf8').split('\n').filter((l) => /execve\(/.test(l) && !/ENOENT/.test(l)).map((l) => /execve\("([^"]+)"/.exec(l)?.[1])
+  }
+  t.same(traced('ADD'), [NSENTER, path.join(BIN_DIR, 'bridge')], 'ADD: nsenter and the bridge, nothing else')
+  t.same(traced('DEL'), [NSENTER, path.join(BIN_DIR, 'bridge')], 'DEL: nothing else either')
 })
