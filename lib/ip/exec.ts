@@ -4,7 +4,7 @@
  * nftables.ts). Asynchronous, so the IPv4 and IPv6 tables can be programmed at the same time. Never
  * call these inside a `Netns.runSync()` window: the child would be born in that namespace.
  */
-import * as fs from 'node:fs'
+import { fs } from '../native/fs'
 import { SpawnError, spawnFile } from '../native/spawn'
 
 export interface ToolResult {

@@ -6,7 +6,7 @@
  * (never async fs there: libuv's pool threads stay in the original namespace). Called outside a
  * window they act on the plugin's own namespace, the host.
  */
-import * as fs from 'node:fs'
+import { fs } from '../native/fs'
 
 /**
  * `net/ipv6/conf/eth0/accept_ra` -> `/proc/sys/net/ipv6/conf/eth0/accept_ra`. Names use `/` as the

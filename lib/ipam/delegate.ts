@@ -10,7 +10,7 @@
  * lib/skel's dispatch() with the environment and stdin an exec would get: same code, same store and
  * lock, same result text. Anything else is executed.
  */
-import * as fs from 'node:fs'
+import { fs } from '../native/fs'
 import { CniError, ErrorCode } from '../skel/errors'
 import { type Outcome, type PluginFuncs, type PluginInfo, dispatch } from '../skel/dispatch'
 import { type Result, parseResult } from '../skel/result'

@@ -1,4 +1,4 @@
-import * as fs from 'node:fs'
+import { fs } from '../native/fs'
 import { native } from '../native'
 
 // statfs(2) magic numbers: a network namespace is a file on nsfs, or /proc/<pid>/ns/net on procfs.

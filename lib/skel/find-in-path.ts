@@ -1,5 +1,5 @@
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { fs } from '../native/fs'
+import { joinPath } from '../util/path'
 import { goQuote } from './go-quote'
 
 /**
@@ -12,7 +12,7 @@ export function findInPath(plugin: string, paths: readonly string[]): string {
   if (plugin.includes('/')) throw new Error(`invalid plugin name: ${plugin}`)
   if (paths.length === 0) throw new Error('no paths provided')
   for (const dir of paths) {
-    const full = path.join(dir, plugin)
+    const full = joinPath(dir, plugin)
     try {
       if (fs.statSync(full).isFile()) return full
     } catch {

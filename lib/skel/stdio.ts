@@ -1,4 +1,4 @@
-import * as fs from 'node:fs'
+import { fs } from '../native/fs'
 import { sleepSync } from '../util/sleep'
 
 // Synchronous I/O on purpose: a plugin reads one config and writes one answer, and sync calls keep
@@ -33,7 +33,7 @@ export function readStdinSync(): Buffer {
  * reference ignores stdin, so callers may leave it open or attach a terminal. Never hangs.
  */
 export async function readStdinBriefly(ms: number): Promise<string> {
-  let st: fs.Stats
+  let st: ReturnType<typeof fs.fstatSync>
   try {
     st = fs.fstatSync(0)
   } catch {
