@@ -6,7 +6,7 @@
  * when a step fails, so a retried ADD succeeds; DEL is idempotent. Shared things (the bridge, its
  * gateway addresses, sysctls) stay, as with the reference.
  */
-import * as fs from 'node:fs'
+import { fs } from '../../lib/native/fs'
 import { type Link, Rtnl } from '../../lib/netlink'
 import { type Netns, NetnsNotFoundError, openNetns } from '../../lib/ns'
 import { parseIP } from '../../lib/ip/address'

@@ -5,7 +5,7 @@
  * appends its first argument, `domain` sets it (the last wins), `search` and `options` append all
  * their arguments. Anything else is ignored; nameservers are not checked to be addresses.
  */
-import * as fs from 'node:fs'
+import { fs } from '../../lib/native/fs'
 import type { DNS } from '../../lib/skel/result/types'
 import { goPathError } from './go-errors'
 import { goTrimSpace } from './store/format'

@@ -4,8 +4,8 @@
  * delegating plugin can run them in-process (hostLocalFuncs) as well as through the executable.
  * host-local never enters a namespace: CNI_NETNS is not used.
  */
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { fs } from '../../lib/native/fs'
+import { joinPath } from '../../lib/util/path'
 import { CniError, ErrorCode } from '../../lib/skel/errors'
 import type { CmdArgs, PluginFuncs } from '../../lib/skel/dispatch'
 import type { Result } from '../../lib/skel/result/types'
@@ -96,7 +96,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
  */
 function existingNetworkDir(conf: IPAMConfig): string | null {
   validateNetworkName(conf.name)
-  const dir = path.join(conf.dataDir, conf.name)
+  const dir = joinPath(conf.dataDir, conf.name)
   try {
     fs.statSync(dir)
     return dir

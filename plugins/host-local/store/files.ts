@@ -5,8 +5,8 @@
  * Temp files are named `.tmp-<pid>-<rand>`: they never parse as IPs, and every writer holds the
  * store's lock, so under the lock any temp file is a leftover of a killed writer.
  */
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { fs } from '../../../lib/native/fs'
+import { joinPath } from '../../../lib/util/path'
 import { goPathError } from '../go-errors'
 import { TMP_PREFIX } from './format'
 
@@ -46,7 +46,7 @@ export function randomSuffix(): string {
 
 /** A fresh temp file name in `dir`. */
 export function tempName(dir: string): string {
-  return path.join(dir, `${TMP_PREFIX}${process.pid}-${randomSuffix()}`)
+  return joinPath(dir, `${TMP_PREFIX}${process.pid}-${randomSuffix()}`)
 }
 
 /** Writes `content` to a fresh temp file (mode 0600) in `dir`; returns its path. */
@@ -77,7 +77,7 @@ export function writeTemp(dir: string, content: string | NodeJS.ArrayBufferView[
 export function writeAtomic(dir: string, name: string, content: string | NodeJS.ArrayBufferView[]): void {
   const tmp = writeTemp(dir, content)
   try {
-    fs.renameSync(tmp, path.join(dir, name))
+    fs.renameSync(tmp, joinPath(dir, name))
   } catch (err) {
     unlinkQuiet(tmp)
     throw err
@@ -111,7 +111,7 @@ export function sameStamp(a: DirStamp | null, b: DirStamp): boolean {
  * an existing parent (e.g. anything under /proc).
  */
 export function mkdirAll(dir: string, mode: number): void {
-  let st: fs.Stats | undefined
+  let st: ReturnType<typeof fs.statSync> | undefined
   try {
     st = fs.statSync(dir)
   } catch {

@@ -9,8 +9,8 @@
  * times, which are what tells us whether anyone else (the Go plugin, an admin) changed the
  * directory since our last change (see store/index.ts).
  */
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { fs } from '../../../lib/native/fs'
+import { joinPath } from '../../../lib/util/path'
 import { AllocIndex, BaseIndex } from './alloc-index'
 import { goTrimSpace, ipOfFileName, ownerHash, TMP_PREFIX, v4OfFileName } from './format'
 import { errCode, readOrNull, sameStamp, statDirStamp, type DirStamp, unlinkQuiet, writeAll, writeAtomic } from './files'
@@ -37,10 +37,10 @@ export function readOwnerHash(file: string): number {
 
 /** The index files of `dir`, if they describe the directory as it is now (`now`). */
 export function loadIndexFiles(dir: string, now: DirStamp): AllocIndex | null {
-  const idxDir = path.join(dir, INDEX_DIR)
-  const index = decodeSnapshot(readOrNull(path.join(idxDir, INDEX_FILE)) ?? Buffer.alloc(0))
+  const idxDir = joinPath(dir, INDEX_DIR)
+  const index = decodeSnapshot(readOrNull(joinPath(idxDir, INDEX_FILE)) ?? Buffer.alloc(0))
   if (!index) return null
-  applyJournal(index, readOrNull(path.join(idxDir, JOURNAL_FILE)))
+  applyJournal(index, readOrNull(joinPath(idxDir, JOURNAL_FILE)))
   return sameStamp(index.stamp, now) ? index : null
 }
 
@@ -53,25 +53,25 @@ export function scanDirectory(dir: string): AllocIndex {
   const v6: Array<[bigint, number]> = []
   for (const name of fs.readdirSync(dir)) {
     if (name.startsWith(TMP_PREFIX)) {
-      unlinkQuiet(path.join(dir, name))
+      unlinkQuiet(joinPath(dir, name))
       continue
     }
     // IPv4 first, without bigints: this runs per file.
     const n4 = v4OfFileName(name)
     if (n4 !== null) {
-      v4.push([n4, readOwnerHash(path.join(dir, name))])
+      v4.push([n4, readOwnerHash(joinPath(dir, name))])
       continue
     }
     const ip = name.includes(':') ? ipOfFileName(name) : null
     if (!ip) continue
-    const h = readOwnerHash(path.join(dir, name))
+    const h = readOwnerHash(joinPath(dir, name))
     if (ip.family === 4) v4.push([Number(ip.value), h])
     else v6.push([ip.value, h])
   }
   // Leftovers of a flush that died half-way.
   try {
-    for (const name of fs.readdirSync(path.join(dir, INDEX_DIR))) {
-      if (name.startsWith(TMP_PREFIX)) unlinkQuiet(path.join(dir, INDEX_DIR, name))
+    for (const name of fs.readdirSync(joinPath(dir, INDEX_DIR))) {
+      if (name.startsWith(TMP_PREFIX)) unlinkQuiet(joinPath(dir, INDEX_DIR, name))
     }
   } catch {
     // no index directory yet
@@ -83,7 +83,7 @@ export function scanDirectory(dir: string): AllocIndex {
     BaseIndex.build(6, v6.map(([k]) => k), v6.map(([, h]) => h)),
   )
   index.needsSnapshot = true
-  index.journal = fs.existsSync(path.join(dir, INDEX_DIR, JOURNAL_FILE)) ? 'stale' : 'absent'
+  index.journal = fs.existsSync(joinPath(dir, INDEX_DIR, JOURNAL_FILE)) ? 'stale' : 'absent'
   index.stamp = statDirStamp(dir)
   return index
 }
@@ -99,7 +99,7 @@ export function flushIndex(dir: string, index: AllocIndex): 'ok' | 'stale' {
   if (!index.stamp) return 'ok'
   try {
     if (!sameStamp(index.stamp, statDirStamp(dir))) return 'stale'
-    const idxDir = path.join(dir, INDEX_DIR)
+    const idxDir = joinPath(dir, INDEX_DIR)
     try {
       fs.mkdirSync(idxDir, { mode: 0o755 })
       // Creating it changed the network directory.
@@ -130,7 +130,7 @@ function writeSnapshot(idxDir: string, index: AllocIndex, stamp: DirStamp): void
   index.generation = randomGeneration()
   writeAtomic(idxDir, INDEX_FILE, encodeSnapshot(index, stamp))
   // The old journal belongs to the old generation: harmless if this unlink never happens.
-  unlinkQuiet(path.join(idxDir, JOURNAL_FILE))
+  unlinkQuiet(joinPath(idxDir, JOURNAL_FILE))
   index.pending = []
   index.journalRecords = 0
   index.journal = 'absent'
@@ -139,7 +139,7 @@ function writeSnapshot(idxDir: string, index: AllocIndex, stamp: DirStamp): void
 
 /** Appends the pending changes and a commit record to the journal, in one write. */
 function appendJournal(idxDir: string, index: AllocIndex, stamp: DirStamp): void {
-  const journalPath = path.join(idxDir, JOURNAL_FILE)
+  const journalPath = joinPath(idxDir, JOURNAL_FILE)
   if (index.journal === 'stale') unlinkQuiet(journalPath)
   const fresh = index.journal !== 'ok'
   const records = encodePending(index, stamp, fresh)

@@ -20,8 +20,8 @@
  * Every operation except `open`, `lock`, `unlock`, `close` and `lastReservedIP` must run with the
  * lock held (they throw otherwise).
  */
-import * as fs from 'node:fs'
-import * as path from 'node:path'
+import { fs } from '../../../lib/native/fs'
+import { joinPath } from '../../../lib/util/path'
 import { native } from '../../../lib/native'
 import { type Family, IP, parseIP } from '../range'
 import { AllocIndex } from './alloc-index'
@@ -93,9 +93,9 @@ export class Store implements AllocatorStore {
 
   constructor(dataDir: string, network: string) {
     validateNetworkName(network)
-    this.dir = path.join(dataDir, network)
+    this.dir = joinPath(dataDir, network)
     mkdirAll(this.dir, 0o755)
-    const lockPath = path.join(this.dir, LOCK_FILE)
+    const lockPath = joinPath(this.dir, LOCK_FILE)
     try {
       this.lockFd = fs.openSync(lockPath, fs.constants.O_CREAT | fs.constants.O_RDONLY, 0o750)
     } catch (err) {
@@ -160,7 +160,7 @@ export class Store implements AllocatorStore {
   }
 
   private ipPath(ip: IP): string {
-    return path.join(this.dir, ip.toString())
+    return joinPath(this.dir, ip.toString())
   }
 
   // ---- operations ----
@@ -207,7 +207,7 @@ export class Store implements AllocatorStore {
    */
   lastReservedIP(rangeSetIndex: number): IP | null {
     try {
-      return parseIP(fs.readFileSync(path.join(this.dir, LAST_IP_FILE_PREFIX + rangeSetIndex), 'utf8'))
+      return parseIP(fs.readFileSync(joinPath(this.dir, LAST_IP_FILE_PREFIX + rangeSetIndex), 'utf8'))
     } catch {
       return null
     }
@@ -266,7 +266,7 @@ export class Store implements AllocatorStore {
       if (!ipOfFileName(name)) continue
       let content: string
       try {
-        content = goTrimSpace(fs.readFileSync(path.join(this.dir, name), 'utf8'))
+        content = goTrimSpace(fs.readFileSync(joinPath(this.dir, name), 'utf8'))
       } catch {
         continue
       }
