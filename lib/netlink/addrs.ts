@@ -11,7 +11,7 @@ import {
   readU32,
   u32,
 } from './encode'
-import type { RtnlSocket } from './socket'
+import type { NetlinkSocket } from './socket'
 import { IFADDRMSG_LEN, ifaddrmsg, parseIfaddrmsg } from './structs'
 
 /** IFA_F_* flags of an address, as booleans. */
@@ -106,7 +106,7 @@ export function parseAddr(data: Buffer): Addr | undefined {
 }
 
 /** Addresses in the socket's namespace, optionally of one link and/or one family. */
-export function listAddrs(s: RtnlSocket, opts: ListAddrsOptions = {}): Addr[] {
+export function listAddrs(s: NetlinkSocket, opts: ListAddrsOptions = {}): Addr[] {
   const msgs = s.dump(RTM.GETADDR, ifaddrmsg({ family: familyAf(opts.family) }))
   const out: Addr[] = []
   for (const m of msgs) {
@@ -146,12 +146,12 @@ function addrRequest(index: number, cidr: string, opts: AddAddrOptions, forAdd: 
  * Adds `cidr` ('10.1.0.2/24', 'fd00::2/64') to a link. NLM_F_CREATE|NLM_F_EXCL as in Go's AddrAdd:
  * EEXIST when the address is already there.
  */
-export function addAddr(s: RtnlSocket, index: number, cidr: string, opts: AddAddrOptions = {}): void {
+export function addAddr(s: NetlinkSocket, index: number, cidr: string, opts: AddAddrOptions = {}): void {
   const req = addrRequest(index, cidr, opts, true)
   s.request(RTM.NEWADDR, req, NLM_F.CREATE | NLM_F.EXCL, `${cidr} on link ${index}`)
 }
 
 /** Removes `cidr` from a link. EADDRNOTAVAIL when it is not there. */
-export function delAddr(s: RtnlSocket, index: number, cidr: string): void {
+export function delAddr(s: NetlinkSocket, index: number, cidr: string): void {
   s.request(RTM.DELADDR, addrRequest(index, cidr, {}, false), 0, `${cidr} on link ${index}`)
 }

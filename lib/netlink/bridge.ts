@@ -10,7 +10,7 @@ import {
   RTM,
 } from './consts'
 import { attr, readU16, u16, u32, u8, walkAttrs } from './encode'
-import type { RtnlSocket } from './socket'
+import type { NetlinkSocket } from './socket'
 import { IFINFOMSG_LEN, ifinfomsg, parseIfinfomsg } from './structs'
 
 export interface BridgePortOptions {
@@ -45,7 +45,7 @@ export interface BridgeVlanOptions {
  * attributes only when NLA_F_NESTED is set (without it the payload is a bare port state), so the
  * flag is required here. EOPNOTSUPP when the link is not a bridge port.
  */
-export function setBridgePortOptions(s: RtnlSocket, index: number, o: BridgePortOptions): void {
+export function setBridgePortOptions(s: NetlinkSocket, index: number, o: BridgePortOptions): void {
   const opts: Buffer[] = []
   if (o.hairpin !== undefined) opts.push(attr(IFLA_BRPORT.MODE, u8(o.hairpin ? 1 : 0)))
   if (o.isolated !== undefined) opts.push(attr(IFLA_BRPORT.ISOLATED, u8(o.isolated ? 1 : 0)))
@@ -67,7 +67,7 @@ function vlanRequest(index: number, vid: number, o: BridgeVlanOptions): Buffer {
 
 /** Adds (or updates the flags of) VLAN `vid` on a bridge port, like Go's BridgeVlanAdd. */
 export function addBridgeVlan(
-  s: RtnlSocket,
+  s: NetlinkSocket,
   index: number,
   vid: number,
   o: BridgeVlanOptions = {},
@@ -77,7 +77,7 @@ export function addBridgeVlan(
 
 /** Removes VLAN `vid` from a bridge port, like Go's BridgeVlanDel. */
 export function deleteBridgeVlan(
-  s: RtnlSocket,
+  s: NetlinkSocket,
   index: number,
   vid: number,
   o: Pick<BridgeVlanOptions, 'self'> = {},
@@ -89,7 +89,7 @@ export function deleteBridgeVlan(
  * VLANs of every bridge port in the namespace, by port ifindex (AF_BRIDGE dump with
  * RTEXT_FILTER_BRVLAN: one IFLA_BRIDGE_VLAN_INFO per VID, repeated attributes).
  */
-export function listBridgeVlans(s: RtnlSocket): Map<number, BridgeVlan[]> {
+export function listBridgeVlans(s: NetlinkSocket): Map<number, BridgeVlan[]> {
   const req = Buffer.concat([ifinfomsg({ family: AF.BRIDGE }), attr(IFLA.EXT_MASK, u32(RTEXT_FILTER.BRVLAN))])
   const out = new Map<number, BridgeVlan[]>()
   for (const m of s.dump(RTM.GETLINK, req)) {
@@ -114,6 +114,6 @@ export function listBridgeVlans(s: RtnlSocket): Map<number, BridgeVlan[]> {
 }
 
 /** VLANs on one bridge port ([] when it has none or is not a port). */
-export function getBridgeVlans(s: RtnlSocket, index: number): BridgeVlan[] {
+export function getBridgeVlans(s: NetlinkSocket, index: number): BridgeVlan[] {
   return (listBridgeVlans(s)).get(index) ?? []
 }

@@ -23,3 +23,4 @@ export {
   parseCidr,
   parseMac,
 } from './encode'
+export { Conntrack, type ConntrackFlow, IPPROTO } from './conntrack'

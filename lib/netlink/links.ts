@@ -14,7 +14,7 @@ import {
 } from './consts'
 import { attr, attrMap, cstring, formatMac, parseMac, readCstring, readS32, readU32, readUint, u32, u8 } from './encode'
 import { NetlinkError } from './errors'
-import type { RtnlSocket } from './socket'
+import type { NetlinkSocket } from './socket'
 import { IFINFOMSG_LEN, ifinfomsg, parseIfinfomsg } from './structs'
 
 export type OperState = (typeof OPER_STATE)[number]
@@ -147,7 +147,7 @@ function firstLink(msgs: { type: number; data: Buffer }[]): Link | undefined {
 }
 
 /** The link called `name`, or undefined if there is none (ENODEV). */
-export function getLinkByName(s: RtnlSocket, name: string): Link | undefined {
+export function getLinkByName(s: NetlinkSocket, name: string): Link | undefined {
   try {
     const req = Buffer.concat([ifinfomsg(), attr(IFLA.IFNAME, cstring(name)), extMask()])
     return firstLink(s.request(RTM.GETLINK, req, 0, nameObj(name)))
@@ -158,7 +158,7 @@ export function getLinkByName(s: RtnlSocket, name: string): Link | undefined {
 }
 
 /** The link with ifindex `index`, or undefined if there is none (ENODEV). */
-export function getLinkByIndex(s: RtnlSocket, index: number): Link | undefined {
+export function getLinkByIndex(s: NetlinkSocket, index: number): Link | undefined {
   try {
     const req = Buffer.concat([ifinfomsg({ index }), extMask()])
     return firstLink(s.request(RTM.GETLINK, req, 0, linkObj(index)))
@@ -169,14 +169,14 @@ export function getLinkByIndex(s: RtnlSocket, index: number): Link | undefined {
 }
 
 /** Every link in the socket's namespace, in ifindex order. */
-export function listLinks(s: RtnlSocket): Link[] {
+export function listLinks(s: NetlinkSocket): Link[] {
   const msgs = s.dump(RTM.GETLINK, Buffer.concat([ifinfomsg(), extMask()]))
   return msgs.filter((m) => m.type === RTM.NEWLINK).map((m) => parseLink(m.data))
 }
 
 /** RTM_SETLINK on one ifindex: flag changes in the header, attributes after it. */
 function setLink(
-  s: RtnlSocket,
+  s: NetlinkSocket,
   index: number,
   change: { flags?: number; mask?: number },
   attrs: Buffer[] = [],
@@ -185,50 +185,50 @@ function setLink(
   s.request(RTM.SETLINK, Buffer.concat([hdr, ...attrs]), 0, linkObj(index))
 }
 
-export function setLinkUp(s: RtnlSocket, index: number): void {
+export function setLinkUp(s: NetlinkSocket, index: number): void {
   setLink(s, index, { flags: IFF.UP, mask: IFF.UP })
 }
 
-export function setLinkDown(s: RtnlSocket, index: number): void {
+export function setLinkDown(s: NetlinkSocket, index: number): void {
   setLink(s, index, { flags: 0, mask: IFF.UP })
 }
 
-export function setPromisc(s: RtnlSocket, index: number, on: boolean): void {
+export function setPromisc(s: NetlinkSocket, index: number, on: boolean): void {
   setLink(s, index, { flags: on ? IFF.PROMISC : 0, mask: IFF.PROMISC })
 }
 
-export function setMtu(s: RtnlSocket, index: number, mtu: number): void {
+export function setMtu(s: NetlinkSocket, index: number, mtu: number): void {
   setLink(s, index, {}, [attr(IFLA.MTU, u32(mtu))])
 }
 
-export function setMac(s: RtnlSocket, index: number, mac: string): void {
+export function setMac(s: NetlinkSocket, index: number, mac: string): void {
   setLink(s, index, {}, [attr(IFLA.ADDRESS, parseMac(mac))])
 }
 
-export function setMaster(s: RtnlSocket, index: number, masterIndex: number): void {
+export function setMaster(s: NetlinkSocket, index: number, masterIndex: number): void {
   setLink(s, index, {}, [attr(IFLA.MASTER, u32(masterIndex))])
 }
 
-export function setNoMaster(s: RtnlSocket, index: number): void {
+export function setNoMaster(s: NetlinkSocket, index: number): void {
   setLink(s, index, {}, [attr(IFLA.MASTER, u32(0))])
 }
 
-export function setTxQLen(s: RtnlSocket, index: number, qlen: number): void {
+export function setTxQLen(s: NetlinkSocket, index: number, qlen: number): void {
   setLink(s, index, {}, [attr(IFLA.TXQLEN, u32(qlen))])
 }
 
 /** Moves a link into the namespace behind `netnsFd` (it leaves this socket's view). */
-export function setLinkNetns(s: RtnlSocket, index: number, netnsFd: number): void {
+export function setLinkNetns(s: NetlinkSocket, index: number, netnsFd: number): void {
   setLink(s, index, {}, [attr(IFLA.NET_NS_FD, u32(netnsFd))])
 }
 
 /** Deletes a link; for a veth this removes both ends. ENODEV when it is already gone. */
-export function deleteLink(s: RtnlSocket, index: number): void {
+export function deleteLink(s: NetlinkSocket, index: number): void {
   s.request(RTM.DELLINK, ifinfomsg({ index }), 0, linkObj(index))
 }
 
 /** Creates a bridge (NLM_F_CREATE|NLM_F_EXCL: EEXIST when the name is taken). */
-export function createBridge(s: RtnlSocket, name: string, opts: CreateBridgeOptions = {}): void {
+export function createBridge(s: NetlinkSocket, name: string, opts: CreateBridgeOptions = {}): void {
   const data: Buffer[] = []
   if (opts.vlanFiltering !== undefined) data.push(attr(IFLA_BR.VLAN_FILTERING, u8(opts.vlanFiltering ? 1 : 0)))
   const info = [attr(IFLA_INFO.KIND, cstring('bridge'))]
@@ -245,7 +245,7 @@ export function createBridge(s: RtnlSocket, name: string, opts: CreateBridgeOpti
  * in that namespace. VETH_INFO_PEER carries a whole struct ifinfomsg followed by the peer's IFLA_*
  * attributes. EEXIST when either name is taken (in its namespace).
  */
-export function createVethPair(s: RtnlSocket, o: CreateVethOptions): void {
+export function createVethPair(s: NetlinkSocket, o: CreateVethOptions): void {
   // Parse both MACs before sending anything, so a bad one fails with Go's message and no side effects.
   const mac = o.mac ? parseMac(o.mac) : undefined
   const peerMac = o.peerMac ? parseMac(o.peerMac) : undefined

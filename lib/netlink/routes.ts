@@ -30,7 +30,7 @@ import {
   u32,
   walkAttrs,
 } from './encode'
-import type { RtnlSocket } from './socket'
+import type { NetlinkSocket } from './socket'
 import { RTMSG_LEN, parseRtmsg, rtmsg } from './structs'
 
 /** One next hop of a multipath (ECMP) route. */
@@ -157,7 +157,7 @@ export function describeRoute(r: RouteSpec): string {
 }
 
 /** Routes in the socket's namespace; by default the main table of both families. Cached clones are skipped. */
-export function listRoutes(s: RtnlSocket, opts: ListRoutesOptions = {}): Route[] {
+export function listRoutes(s: NetlinkSocket, opts: ListRoutesOptions = {}): Route[] {
   const af = opts.family === 4 ? AF.INET : opts.family === 6 ? AF.INET6 : AF.UNSPEC
   const table = opts.table ?? RT_TABLE.MAIN
   const msgs = s.dump(RTM.GETROUTE, rtmsg({ family: af }))
@@ -209,12 +209,12 @@ function routeRequest(r: RouteSpec, forAdd: boolean): Buffer {
 }
 
 /** Adds a route. See AddRouteOptions for EEXIST semantics. */
-export function addRoute(s: RtnlSocket, r: RouteSpec, opts: AddRouteOptions = {}): void {
+export function addRoute(s: NetlinkSocket, r: RouteSpec, opts: AddRouteOptions = {}): void {
   const flags = NLM_F.CREATE | (opts.exclusive === false ? 0 : NLM_F.EXCL)
   s.request(RTM.NEWROUTE, routeRequest(r, true), flags, describeRoute(r))
 }
 
 /** Deletes the route matching `r` (unset fields match anything). ESRCH (IPv4) or ENOENT (IPv6) when there is none. */
-export function delRoute(s: RtnlSocket, r: RouteSpec): void {
+export function delRoute(s: NetlinkSocket, r: RouteSpec): void {
   s.request(RTM.DELROUTE, routeRequest(r, false), 0, describeRoute(r))
 }

@@ -7,7 +7,7 @@ import * as links from './links'
 import type { CreateBridgeOptions, CreateVethOptions, Link } from './links'
 import * as routes from './routes'
 import type { AddRouteOptions, ListRoutesOptions, Route, RouteSpec } from './routes'
-import { RtnlSocket } from './socket'
+import { NetlinkSocket } from './socket'
 
 /**
  * An rtnetlink connection to one network namespace. Open it with `Rtnl.open(ns)` (only the
@@ -26,11 +26,11 @@ import { RtnlSocket } from './socket'
  * ```
  */
 export class Rtnl {
-  private constructor(readonly socket: RtnlSocket) {}
+  private constructor(readonly socket: NetlinkSocket) {}
 
   /** Opens a socket in `ns`, or in the namespace the calling thread is in. */
   static open(ns?: Netns): Rtnl {
-    return new Rtnl(RtnlSocket.open(ns))
+    return new Rtnl(NetlinkSocket.open(ns))
   }
 
   close(): void {

@@ -1,5 +1,5 @@
 /**
- * One rtnetlink socket, synchronous: a request goes out and the answer is read right away with a
+ * One netlink socket (rtnetlink, or netfilter's for conntrack), synchronous: a request goes out and the answer is read right away with a
  * blocking recv (bounded by a receive timeout). A plugin is a short-lived process doing one thing
  * at a time, so there is no event loop to feed and no native binding that needs libuv; a namespace
  * window can hold netlink talk like any other synchronous work.
@@ -13,7 +13,8 @@ import { NLM_F, NLMSG, RTM_NAME } from './consts'
 import { readS32, readU16, readU32 } from './encode'
 import { NetlinkError, toNetlinkError } from './errors'
 
-const NETLINK_ROUTE = 0
+/** Netlink families (protocols) this project speaks. */
+export const NETLINK = { ROUTE: 0, NETFILTER: 12 } as const
 
 /** How often a dump that the kernel flags as interrupted is retried (Go's netlinksafe uses 5). */
 export const DUMP_ATTEMPTS = 5
@@ -94,21 +95,34 @@ function transportError(err: unknown, op: string, object: string | undefined): u
   return toNetlinkError(err, op, object)
 }
 
-/** An rtnetlink socket bound to one network namespace for its whole life. */
-export class RtnlSocket {
+/** Names for message types other than rtnetlink's, for error texts (set by the protocol modules). */
+export const MESSAGE_NAMES: Record<number, string> = {}
+
+function messageName(protocol: number, type: number): string {
+  return (protocol === NETLINK.ROUTE ? RTM_NAME[type] : MESSAGE_NAMES[type]) ?? `message ${type}`
+}
+
+/** A netlink socket bound to one network namespace for its whole life. */
+export class NetlinkSocket {
   private seq: number
   private closed = false
   private readonly buf = Buffer.allocUnsafe(RECV_BUFFER_SIZE)
 
-  private constructor(private readonly fd: number) {
+  private constructor(
+    private readonly fd: number,
+    readonly protocol: number,
+  ) {
     // Any start works; a varying one keeps a reply meant for an earlier process's socket apart.
     this.seq = (Date.now() & 0x7fffffff) >>> 0
   }
 
-  /** Opens a socket in `ns` (entered for the socket() call only), or in the current namespace. */
-  static open(ns?: Netns): RtnlSocket {
-    const open = (): number => native().netlinkOpen(NETLINK_ROUTE, REPLY_TIMEOUT_MS)
-    return new RtnlSocket(ns ? ns.runSync(open) : open())
+  /**
+   * Opens a socket of `protocol` (rtnetlink unless told otherwise) in `ns` (entered for the socket()
+   * call only), or in the current namespace.
+   */
+  static open(ns?: Netns, protocol: number = NETLINK.ROUTE): NetlinkSocket {
+    const open = (): number => native().netlinkOpen(protocol, REPLY_TIMEOUT_MS)
+    return new NetlinkSocket(ns ? ns.runSync(open) : open(), protocol)
   }
 
   close(): void {
@@ -127,7 +141,7 @@ export class RtnlSocket {
 
   /** A dump request (NLM_F_DUMP), retried while the kernel flags it as interrupted. */
   dump(type: number, payload: Buffer, object?: string): RawMessage[] {
-    const op = RTM_NAME[type] ?? `message ${type}`
+    const op = messageName(this.protocol, type)
     return retryInterrupted(() => {
       const { messages, interrupted } = this.exchange(type, payload, NLM_F.DUMP, object, true)
       return { result: messages, interrupted }
@@ -141,8 +155,8 @@ export class RtnlSocket {
     object: string | undefined,
     isDump: boolean,
   ): { messages: RawMessage[]; interrupted: boolean } {
-    const op = RTM_NAME[type] ?? `message ${type}`
-    if (this.closed) throw new Error(`${op}: rtnetlink socket closed`)
+    const op = messageName(this.protocol, type)
+    if (this.closed) throw new Error(`${op}: netlink socket closed`)
     const sys = native()
     this.seq = (this.seq + 1) >>> 0
     const seq = this.seq

@@ -4,7 +4,7 @@ import { NetlinkError } from '../../../lib/netlink'
 import { IFLA, NLM_F, NLMSG, RTM } from '../../../lib/netlink/consts'
 import { attr, attrMap, cstring, readCstring, u16, u32 } from '../../../lib/netlink/encode'
 import { parseLink } from '../../../lib/netlink/links'
-import { DUMP_ATTEMPTS, RtnlSocket, encodeRequest, parseDatagram, retryInterrupted } from '../../../lib/netlink/socket'
+import { DUMP_ATTEMPTS, NetlinkSocket, encodeRequest, parseDatagram, retryInterrupted } from '../../../lib/netlink/socket'
 import { IFINFOMSG_LEN, ifinfomsg, parseIfinfomsg } from '../../../lib/netlink/structs'
 import { openNetns } from '../../../lib/ns'
 import { type HasTeardown, type TestNetns, makeNetns, rtnlIn } from '../../helpers/netns'
@@ -16,11 +16,11 @@ function nlmsg(type: number, flags: number, seq: number, payload: Buffer = Buffe
   return Buffer.concat([msg, Buffer.alloc(((len + 3) & ~3) - len)])
 }
 
-/** An RtnlSocket opened inside a test namespace, closed at teardown. */
-function socketIn(t: HasTeardown, ns: TestNetns): RtnlSocket {
+/** An NetlinkSocket opened inside a test namespace, closed at teardown. */
+function socketIn(t: HasTeardown, ns: TestNetns): NetlinkSocket {
   const netns = openNetns(ns.path)
   try {
-    const s = RtnlSocket.open(netns)
+    const s = NetlinkSocket.open(netns)
     t.teardown(() => s.close())
     return s
   } finally {
