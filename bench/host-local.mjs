@@ -1,41 +1,39 @@
-// host-local ADD benchmark: median whole-process time of one ADD on an empty /16 and on a /16
-// holding 60,000 allocations (free addresses scattered, last_reserved_ip in front of a run of
-// 30,000 taken ones), for ours and for the Go reference (/usr/lib/cni/host-local, cniVersion
-// 1.0.0), in one interleaved run. Prints full/empty for both; target: ours <= 1.2.
+// host-local alone, ours against the Go reference (/usr/lib/cni/host-local, cniVersion 1.0.0) in one
+// interleaved run:
+//   - ADD+DEL on an empty /16: one ADD process then one DEL process, timed together (the store
+//     ends as it began);
+//   - ADD on a /16 holding 60,000 allocations (free addresses scattered, last_reserved_ip in front
+//     of a run of 30,000 taken ones), where ours must stay >= 10x faster than Go.
+// host-local touches no namespace, so it is exec'd directly, as a runtime's bridge would exec it.
 //
-// Each implementation gets its own copy of each fixture, written directly in the reference's
-// format (as the Go plugin would have left it), under $BENCH_DIR (default: the OS temp dir),
-// removed at exit. Every run uses a fresh container ID; between runs (untimed)
-// last_reserved_ip.0 is put back in front of the long run, rewritten in place as the Go plugin
-// does, so every measured ADD does the same walk. Run as root after `npm run build`:
+// Each implementation gets its own copy of each fixture, written directly in the reference's format
+// (as the Go plugin would have left it), under a private temp dir ($BENCH_DIR or the OS temp dir),
+// removed at exit. For the 60,000 store, every run uses a fresh container ID and between runs
+// (untimed) last_reserved_ip.0 is put back in front of the long run, rewritten in place as the Go
+// plugin does, so every measured ADD does the same walk (the store grows by one per run: noise).
+// Also prints the peak RSS of one ADD. Run as root after `npm run build`:
 //   BENCH_ROUNDS=5 node bench/host-local.mjs
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { measure, printRows, runtimeEnv } from './measure.mjs'
-
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const ours = join(root, 'dist', 'bin', 'host-local')
-const ref = '/usr/lib/cni/host-local'
-const rounds = Number(process.env.BENCH_ROUNDS ?? 20)
-if (!existsSync(ours)) throw new Error('run `npm run build` first')
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import {
+  IMPLS, benchRounds, cniEnv, isMain, measure, peakRss, printContext, printResults, printRss, requirePlugins, resultRow,
+  tempDir,
+} from './measure.mjs'
 
 const NET = 'bench'
-const BASE = (10 << 24) | (200 << 16) // 10.200.0.0/16
+/** Distinct 10.x /16s: [empty store, 60,000 store] per implementation. */
+const SUBNETS = { ours: ['10.105.0.0/16', '10.107.0.0/16'], go: ['10.106.0.0/16', '10.108.0.0/16'] }
 const HOSTS = 65534 // .0.1 ... .255.254; .0.1 is the gateway
 const TAKEN = 60000
-const LAST = 100 // last_reserved_ip = 10.200.0.100 ...
+const LAST = 100 // last_reserved_ip = x.y.0.100 ...
 const RUN = 30000 // ... followed by 30,000 taken addresses
+// host-local never looks at the namespace; a runtime would still pass one.
+const NETNS = '/var/run/netns/tscni-b-unused'
 
-const work = mkdtempSync(join(process.env.BENCH_DIR ?? tmpdir(), 'tscni-b-hl-'))
-const cleanup = () => rmSync(work, { recursive: true, force: true })
-process.on('exit', cleanup)
-for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => process.exit(130))
-
-const v4 = (off) => {
-  const n = BASE + off
-  return `${n >>> 24}.${(n >>> 16) & 255}.${(n >>> 8) & 255}.${n & 255}`
+/** The address at `off` from the network address of a 10.x.0.0/16. */
+function v4(subnet, off) {
+  const [a, b] = subnet.split('.').map(Number)
+  return `${a}.${b}.${off >>> 8}.${off & 255}`
 }
 
 /** The offsets (from the network address) of the 60,000 taken addresses: the run, then scattered. */
@@ -54,84 +52,87 @@ function takenOffsets() {
   return [...taken]
 }
 
-/** A data directory with the network as the Go plugin leaves it; returns the dataDir. */
-function fixture(label, offsets) {
-  const dataDir = join(work, label)
+/** A data directory holding the network as the Go plugin leaves it; returns the dataDir. */
+function fixture(dataDir, subnet, offsets) {
   const dir = join(dataDir, NET)
   mkdirSync(dir, { recursive: true })
   writeFileSync(join(dir, 'lock'), '')
-  for (const off of offsets) writeFileSync(join(dir, v4(off)), `bench-${off}\r\neth0`)
-  writeFileSync(join(dir, 'last_reserved_ip.0'), v4(LAST))
+  for (const off of offsets) writeFileSync(join(dir, v4(subnet, off)), `bench-${off}\r\neth0`)
+  writeFileSync(join(dir, 'last_reserved_ip.0'), v4(subnet, LAST))
   return dataDir
 }
 
-const t0 = Date.now()
-const offsets = takenOffsets()
-const dirs = {
-  oursEmpty: fixture('ours-empty', []),
-  oursFull: fixture('ours-full', offsets),
-  refEmpty: fixture('ref-empty', []),
-  refFull: fixture('ref-full', offsets),
-}
-console.log(`fixtures: 2 x ${TAKEN} allocations written in ${((Date.now() - t0) / 1000).toFixed(1)} s under ${work}`)
+const conf = (impl, subnet, dataDir) =>
+  JSON.stringify({ cniVersion: impl.cniVersion, name: NET, type: 'bridge', ipam: { type: 'host-local', subnet, dataDir } })
 
-const conf = (dataDir, cniVersion) =>
-  JSON.stringify({ cniVersion, name: NET, type: 'bridge', ipam: { type: 'host-local', subnet: '10.200.0.0/16', dataDir } })
+const step = (impl, command, input, containerID = 'bench-ctr') => ({
+  cmd: [join(impl.bin, 'host-local')],
+  env: cniEnv(command, { containerID, netns: NETNS, cniPath: impl.bin }),
+  input,
+})
+
+/** ADD then DEL on an empty /16, one sample. */
+function emptyVariant(impl) {
+  const subnet = SUBNETS[impl.key][0]
+  const input = conf(impl, subnet, fixture(tempDir(`hl-empty-${impl.key}`), subnet, []))
+  return { name: `${impl.label} ADD+DEL, empty /16`, steps: [step(impl, 'ADD', input), step(impl, 'DEL', input)] }
+}
 
 let seq = 0
-function variant(name, file, dataDir, cniVersion) {
+/** ADD on the 60,000 store; after each run: a fresh container ID, last_reserved_ip back in place. */
+function fullVariant(impl, offsets) {
+  const subnet = SUBNETS[impl.key][1]
+  const dataDir = fixture(tempDir(`hl-full-${impl.key}`), subnet, offsets)
+  const input = conf(impl, subnet, dataDir)
   const v = {
-    name,
-    cmd: [file],
-    input: conf(dataDir, cniVersion),
-    env: null,
+    name: `${impl.label} ADD, /16 with 60,000 allocations`,
+    steps: [step(impl, 'ADD', input, `bench-ctr-${++seq}`)],
     after() {
-      // Untimed: the next run gets a fresh container ID and starts from the same place.
-      writeFileSync(join(dataDir, NET, 'last_reserved_ip.0'), v4(LAST))
-      v.env = envFor(file)
+      writeFileSync(join(dataDir, NET, 'last_reserved_ip.0'), v4(subnet, LAST))
+      v.steps[0].env = step(impl, 'ADD', input, `bench-ctr-${++seq}`).env
     },
   }
-  v.env = envFor(file)
   return v
 }
-function envFor(file) {
-  return runtimeEnv({
-    CNI_COMMAND: 'ADD',
-    CNI_CONTAINERID: `bench-ctr-${++seq}`,
-    CNI_NETNS: '/var/run/netns/tscni-b-unused',
-    CNI_IFNAME: 'eth0',
-    CNI_PATH: dirname(file),
-  })
+
+export function benchHostLocal({ rounds = benchRounds(25) } = {}) {
+  requirePlugins(['host-local'])
+  printContext('host-local', rounds)
+  const t0 = Date.now()
+  const offsets = takenOffsets()
+  const empty = IMPLS.map(emptyVariant)
+  const full = IMPLS.map((impl) => fullVariant(impl, offsets))
+  console.log(`fixtures: 2 x ${TAKEN} allocations written in ${((Date.now() - t0) / 1000).toFixed(1)} s`)
+
+  // Our first ADD on the full store meets files it has never indexed (as after any change by the
+  // Go plugin): it reads every owner once. Shown on its own; the rounds measure the steady state.
+  const cold = measure([{ ...full[0], name: 'cold' }], { rounds: 1, warmup: 0 }).get('cold').median
+  console.log(`ours, first ADD on the 60,000 store (builds its index from 60,000 files): ${cold.toFixed(1)} ms`)
+
+  const res = measure([...empty, ...full], { rounds })
+  const med = (v) => res.get(v.name).median
+  const rows = [
+    resultRow('host-local ADD+DEL, empty /16', med(empty[0]), med(empty[1]), { max: 2.5 }),
+    resultRow('host-local ADD, /16 with 60,000 allocations', med(full[0]), med(full[1]), { max: 0.1, text: '>= 10x faster' }),
+  ]
+  printResults('host-local, medians', rows)
+  const [e, f] = [empty[0], full[0]].map((v) => res.get(v.name))
+  console.log(`  split, empty /16: ours ADD ${e.stepMedians[0].toFixed(1)} + DEL ${e.stepMedians[1].toFixed(1)} ms, ` +
+    `Go ADD ${res.get(empty[1].name).stepMedians[0].toFixed(1)} + DEL ${res.get(empty[1].name).stepMedians[1].toFixed(1)} ms`)
+  console.log(`  60,000 store: Go / ours = ${(med(full[1]) / med(full[0])).toFixed(1)}x (target >= 10x); ` +
+    `ours full ADD / ours empty ADD = ${(f.median / e.stepMedians[0]).toFixed(2)}`)
+
+  // Peak RSS of one ADD on the 60,000 store (the bigger of the two), then put back as after a run.
+  const rss = [{
+    what: 'host-local ADD (60,000 store)',
+    ...Object.fromEntries(full.map((v, i) => {
+      const r = peakRss(v.name, v.steps[0])
+      v.after()
+      return [IMPLS[i].key, r?.maxrssKiB ?? null]
+    })),
+  }]
+  printRss(rss)
+  return { rows, rss }
 }
 
-const variants = [
-  variant('ours ADD, empty /16', ours, dirs.oursEmpty, '1.1.0'),
-  variant('ours ADD, /16 with 60,000 allocations', ours, dirs.oursFull, '1.1.0'),
-]
-const haveRef = existsSync(ref)
-if (haveRef) {
-  variants.push(
-    variant('reference ADD, empty /16 (Go)', ref, dirs.refEmpty, '1.0.0'),
-    variant('reference ADD, /16 with 60,000 allocations (Go)', ref, dirs.refFull, '1.0.0'),
-  )
-}
-
-// Our first ADD on the full fixture meets files it has never indexed (as after any change by the
-// Go plugin): it reads every owner once. Shown on its own; the rounds then measure the steady state.
-{
-  const first = measure([{ ...variants[1], name: 'cold' }], { rounds: 1, warmup: 0 })
-  console.log(`ours, first ADD on the full /16 (builds the index from 60,000 files): ${first[0].median.toFixed(1)} ms`)
-}
-
-const rows = measure(variants, { rounds, warmup: 2, baseline: variants[0].name })
-printRows(`host-local ADD, ${rounds} interleaved rounds, ${process.version}, NODE_EXTRA_CA_CERTS unset`, rows, 'ours empty')
-const med = (name) => rows.find((r) => r.name === name).median
-const oursRatio = med(variants[1].name) / med(variants[0].name)
-console.log(`\nours      full/empty = ${oursRatio.toFixed(2)} (target <= 1.2)`)
-if (haveRef) {
-  const refRatio = med(variants[3].name) / med(variants[2].name)
-  console.log(`reference full/empty = ${refRatio.toFixed(2)}`)
-  console.log(`ours full / reference full = ${(med(variants[1].name) / med(variants[3].name)).toFixed(2)}`)
-} else {
-  console.log(`(no reference at ${ref}: apt-get install containernetworking-plugins)`)
-}
+if (isMain(import.meta.url)) benchHostLocal()

@@ -1,39 +1,46 @@
-// Start-up benchmark: median whole-process time of `loopback` VERSION and ADD against the
-// `node -e 0` floor, measured in the same interleaved run. Run as root after `npm run build`.
-import { existsSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// Start-up: loopback ADD, ours against the Go reference, interleaved in one run, with the Bun
+// runtime floor (a compiled do-nothing executable), our VERSION and the harness's own cost per
+// process (/bin/true) alongside for scale. Loopback
+// only touches the container namespace, so it is exec'd directly with CNI_NETNS, as a runtime
+// execs it (no fake host, no nsenter: nothing added to either side). Also prints the peak RSS of
+// one ADD. Run as root after `npm run build`:
+//   BENCH_ROUNDS=5 node bench/startup.mjs
+import { join } from 'node:path'
+import { runtimeFloor } from './floor.mjs'
 import { makeNetns, removeAllNetns } from './netns.mjs'
-import { measure, printRows, runtimeEnv } from './measure.mjs'
+import {
+  IMPLS, benchRounds, cniEnv, isMain, measure, oursBin, peakRss, printContext, printResults, printRss, requirePlugins,
+  resultRow, runtimeEnv,
+} from './measure.mjs'
 
-const root = join(dirname(fileURLToPath(import.meta.url)), '..')
-const bin = join(root, 'dist', 'bin')
-const rounds = Number(process.env.BENCH_ROUNDS ?? 40)
-if (!existsSync(join(bin, 'loopback'))) throw new Error('run `npm run build` first')
+export function benchStartup({ rounds = benchRounds(30) } = {}) {
+  requirePlugins(['loopback'])
+  printContext('loopback start-up', rounds)
+  try {
+    const ns = makeNetns('lo')
+    const step = (impl, command) => ({
+      cmd: [join(impl.bin, 'loopback')],
+      env: cniEnv(command, { netns: ns.path, ifName: 'lo', cniPath: impl.bin }),
+      input: JSON.stringify({ cniVersion: impl.cniVersion, name: 'bench', type: 'loopback' }),
+    })
+    const adds = IMPLS.map((impl) => ({ name: `${impl.label} loopback ADD`, steps: [step(impl, 'ADD')] }))
+    const extras = [
+      { name: 'Bun floor (compiled do-nothing executable)', steps: [{ cmd: [runtimeFloor()], env: runtimeEnv() }] },
+      { name: 'ours loopback VERSION', steps: [step(IMPLS[0], 'VERSION')] },
+      // What the harness itself costs per process (Node's spawnSync): in every time printed.
+      { name: 'harness floor (/bin/true)', steps: [{ cmd: ['/bin/true'], env: runtimeEnv() }] },
+    ]
+    const res = measure([...adds, ...extras], { rounds, warmup: 3 })
+    const rows = [resultRow('loopback ADD', res.get(adds[0].name).median, res.get(adds[1].name).median, { max: 2.0 })]
+    printResults('loopback, medians', rows)
+    for (const v of extras) console.log(`  ${v.name}: ${res.get(v.name).median.toFixed(1)} ms`)
 
-const ns = makeNetns('startup')
-const conf = JSON.stringify({ cniVersion: '1.1.0', name: 'bench', type: 'loopback' })
-const cniEnv = (command) => runtimeEnv({
-  CNI_COMMAND: command, CNI_CONTAINERID: 'bench', CNI_NETNS: ns.path, CNI_IFNAME: 'lo', CNI_PATH: bin,
-})
-
-const variants = [
-  { name: 'node -e 0 (floor)', cmd: [process.execPath, '-e', '0'], env: runtimeEnv() },
-  { name: 'loopback VERSION', cmd: [join(bin, 'loopback')], env: cniEnv('VERSION'), input: conf },
-  { name: 'loopback ADD', cmd: [join(bin, 'loopback')], env: cniEnv('ADD'), input: conf },
-]
-const ref = '/usr/lib/cni/loopback'
-if (existsSync(ref)) {
-  // The Debian reference speaks spec <= 1.0.0: same work, its newest version.
-  const refConf = JSON.stringify({ cniVersion: '1.0.0', name: 'bench', type: 'loopback' })
-  variants.push({ name: 'reference loopback ADD (Go)', cmd: [ref], env: cniEnv('ADD'), input: refConf })
+    const rss = [{ what: 'loopback ADD', ...Object.fromEntries(IMPLS.map((impl, i) => [impl.key, peakRss(adds[i].name, adds[i].steps[0])?.maxrssKiB ?? null])) }]
+    printRss(rss)
+    return { rows, rss }
+  } finally {
+    removeAllNetns()
+  }
 }
 
-try {
-  const rows = measure(variants, { rounds, baseline: variants[0].name })
-  printRows(`loopback start-up, ${rounds} interleaved rounds, ${process.version}, NODE_EXTRA_CA_CERTS unset`, rows, 'floor')
-  const add = rows.find((r) => r.name === 'loopback ADD')
-  console.log(`\nloopback ADD / node -e 0 = ${add.ratio.toFixed(2)} (target <= 1.6)`)
-} finally {
-  removeAllNetns()
-}
+if (isMain(import.meta.url)) benchStartup()
