@@ -189,15 +189,22 @@ function loadFfiFs(): FileSystem {
     return new Stats(v.getUint16(28, true), Number(v.getBigUint64(40, true)), bigint ? ino : Number(ino), bigint ? dev : Number(dev), ns(112), ns(96))
   }
 
+  // Files read here are small (sysctls, store entries, configs): a small buffer that doubles when
+  // needed keeps big allocations, and the garbage collections they bring, out of a short run.
   const readAllFd = (fd: number): Buffer => {
-    const chunks: Buffer[] = []
-    const buf = Buffer.allocUnsafe(65536)
+    let buf = Buffer.allocUnsafe(4096)
+    let len = 0
     for (;;) {
-      const n = check('read', () => c.read(fd, buf, buf.length))
+      if (len === buf.length) {
+        const bigger = Buffer.allocUnsafe(buf.length * 2)
+        buf.copy(bigger, 0, 0, len)
+        buf = bigger
+      }
+      const n = check('read', () => c.read(fd, buf.subarray(len), buf.length - len))
       if (n === 0) break
-      chunks.push(Buffer.from(buf.subarray(0, n)))
+      len += n
     }
-    return Buffer.concat(chunks)
+    return buf.subarray(0, len)
   }
 
   const writeAllFd = (fd: number, data: Uint8Array): void => {

@@ -22,8 +22,11 @@ export const DUMP_ATTEMPTS = 5
 /** How long one request may wait for the kernel's answer before it fails with ETIMEDOUT. */
 export const REPLY_TIMEOUT_MS = 10_000
 
-/** Big enough for any rtnetlink datagram (dumps fill at most 32 KiB per datagram). */
-const RECV_BUFFER_SIZE = 256 * 1024
+/**
+ * Big enough for any datagram we ask for: the kernel fills a dump datagram up to 32 KiB, and a
+ * larger one is reported (MSG_TRUNC) rather than misread.
+ */
+const RECV_BUFFER_SIZE = 64 * 1024
 
 const NLMSG_HDRLEN = 16
 

@@ -8,7 +8,7 @@ import { sleepSync } from '../util/sleep'
 /** Reads stdin to EOF. Copes with a non-blocking stdin (EAGAIN), which some parents hand down. */
 export function readStdinSync(): Buffer {
   const chunks: Buffer[] = []
-  const buf = Buffer.allocUnsafe(65536)
+  const buf = Buffer.allocUnsafe(16384)
   for (;;) {
     let n: number
     try {
@@ -57,7 +57,7 @@ function readReopenedBriefly(ms: number): string {
   }
   const deadline = Date.now() + ms
   const chunks: Buffer[] = []
-  const buf = Buffer.allocUnsafe(65536)
+  const buf = Buffer.allocUnsafe(16384)
   try {
     for (;;) {
       let n: number
