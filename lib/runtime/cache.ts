@@ -1,7 +1,8 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { goField } from '../json/go-struct'
 import { convertResult, parseResult, type Result } from '../skel/result'
-import { compareBytes, goMarshalStruct, structField } from './go-json'
+import { compareBytes, goMarshalStruct } from './go-json'
 import { goJsonParse } from './go-json-parse'
 import { resultJson, type RuntimeConf } from './request'
 
@@ -108,7 +109,7 @@ export function decodeCacheEntry(text: string): CacheEntry | undefined {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined
   const obj = value as Record<string, unknown>
   const str = (name: string): string | undefined => {
-    const v = structField(obj, name)
+    const v = goField(obj, name)
     if (v === undefined || v === null) return ''
     return typeof v === 'string' ? v : undefined
   }
@@ -122,10 +123,10 @@ export function decodeCacheEntry(text: string): CacheEntry | undefined {
   if (netns === undefined || configText === undefined) return undefined
   const config = decodeStdBase64(configText)
   if (!config) return undefined
-  const cniArgs = decodePairs(structField(obj, 'cniArgs'))
+  const cniArgs = decodePairs(goField(obj, 'cniArgs'))
   if (cniArgs === null) return undefined
-  const capabilityArgs = optObject(structField(obj, 'capabilityArgs'))
-  const result = optObject(structField(obj, 'result'))
+  const capabilityArgs = optObject(goField(obj, 'capabilityArgs'))
+  const result = optObject(goField(obj, 'result'))
   if (capabilityArgs === null || result === null) return undefined
   const entry: CacheEntry = { containerId, config, ifName, networkName }
   if (netns) entry.netns = netns
@@ -202,7 +203,7 @@ export function cachedResultOf(raw: unknown, cniVersion: string): Result {
   if (typeof obj !== 'object' || Array.isArray(obj)) {
     throw new Error(`decoding version from network config: json: cannot unmarshal ${Array.isArray(obj) ? 'array' : typeof obj} into Go value of type struct { CNIVersion string "json:\\"cniVersion\\"" }`)
   }
-  const version = structField(obj as Record<string, unknown>, 'cniVersion')
+  const version = goField(obj as Record<string, unknown>, 'cniVersion')
   if (version !== undefined && version !== null && typeof version !== 'string') {
     throw new Error(`decoding version from network config: json: cannot unmarshal ${typeof version} into Go struct field .cniVersion of type string`)
   }
@@ -220,7 +221,7 @@ export function readCachedConfig(cacheDir: string, network: string, rt: RuntimeC
   if (text === undefined) return undefined
   let kind: unknown
   try {
-    kind = structField(goJsonParse(text) as Record<string, unknown>, 'kind')
+    kind = goField(goJsonParse(text) as Record<string, unknown>, 'kind')
   } catch (err) {
     throw new Error(`failed to unmarshal cached network ${JSON.stringify(network)} config: ${(err as Error).message}`)
   }

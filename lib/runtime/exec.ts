@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
+import { goField } from '../json/go-struct'
 import { CniError } from '../skel/errors'
-import { goQuote, structField } from './go-json'
+import { goQuote } from './go-json'
 import { goJsonParse } from './go-json-parse'
 
 /**
@@ -130,9 +131,9 @@ export function decodeErrorObject(text: string): CniError {
     throw new Error(`json: cannot unmarshal ${Array.isArray(value) ? 'array' : typeof value === 'boolean' ? 'bool' : typeof value} into Go value of type types.Error`)
   }
   const obj = value as Record<string, unknown>
-  const code = structField(obj, 'code') ?? 0
-  const msg = structField(obj, 'msg') ?? ''
-  const details = structField(obj, 'details') ?? ''
+  const code = goField(obj, 'code') ?? 0
+  const msg = goField(obj, 'msg') ?? ''
+  const details = goField(obj, 'details') ?? ''
   if (typeof code !== 'number' || !Number.isInteger(code) || code < 0) {
     throw new Error(`json: cannot unmarshal ${typeof code === 'number' ? `number ${code}` : typeof code} into Go struct field Error.code of type uint`)
   }

@@ -84,13 +84,3 @@ export function jsonKind(v: unknown): string {
   if (typeof v === 'object') return 'object'
   return typeof v === 'boolean' ? 'bool' : typeof v
 }
-
-/** Finds a key the way Go decodes into a struct field: case-insensitive, the last match wins. */
-export function structField(obj: Record<string, unknown>, name: string): unknown {
-  const wanted = name.toLowerCase()
-  let found: unknown
-  for (const key of Object.keys(obj)) {
-    if (key.toLowerCase() === wanted) found = obj[key]
-  }
-  return found
-}

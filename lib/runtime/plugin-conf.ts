@@ -1,4 +1,5 @@
-import { jsonKind, structField } from './go-json'
+import { goField } from '../json/go-struct'
+import { jsonKind } from './go-json'
 import { goJsonParse } from './go-json-parse'
 
 /**
@@ -48,13 +49,13 @@ export function pluginFromValue(value: unknown): PluginConfig {
   const type = pluginStringField(conf, 'type')
   if (type === '') throw fail("missing 'type'")
   const capabilities: Record<string, boolean> = {}
-  const caps = structField(conf, 'capabilities')
+  const caps = goField(conf, 'capabilities')
   if (caps) Object.assign(capabilities, caps)
   return { conf: value === null ? {} : conf, type, name: pluginStringField(conf, 'name'), capabilities }
 }
 
 export function pluginStringField(conf: JsonObject, name: string): string {
-  const v = structField(conf, name)
+  const v = goField(conf, name)
   return typeof v === 'string' ? v : ''
 }
 
@@ -97,7 +98,7 @@ function checkPluginFields(conf: JsonObject): string | undefined {
 function checkStruct(obj: JsonObject, shape: Shape & { kind: 'struct' }, parent: string): string | undefined {
   const structName = shape.goName.replace(/^types\./, '')
   for (const [field, fieldShape] of Object.entries(shape.fields)) {
-    const v = structField(obj, field)
+    const v = goField(obj, field)
     const where = parent ? `${parent}.${field}` : field
     const err = checkValue(v, fieldShape, `${structName}.${where}`, where)
     if (err) return err

@@ -7,6 +7,7 @@ import { CniError, ErrorCode, type BaseNetConf, type DNS, parseCniArgs } from '.
 import { checkConfig } from '../../lib/schemas/check-config'
 import validateBridgeConf from '../../lib/schemas/generated/bridge'
 import { checkIPMasqBackend } from '../../lib/ip/ipmasq'
+import { decodeGoStruct, GO_ANY, type GoShape } from '../../lib/json/go-struct'
 
 export const DEFAULT_BRIDGE = 'cni0'
 
@@ -49,49 +50,42 @@ export interface BridgeNetConf {
 
 type Json = Record<string, unknown>
 
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v)
-
-/**
- * A copy of `obj` with keys that match one of `names` case-insensitively renamed to that name (the
- * last match wins, as in Go), and known keys holding null dropped (Go leaves the field unset).
- */
-function canonicalKeys(obj: Json, names: readonly string[]): Json {
-  const byLower = new Map(names.map((n) => [n.toLowerCase(), n]))
-  const out: Json = {}
-  for (const [key, value] of Object.entries(obj)) {
-    const name = byLower.get(key.toLowerCase())
-    if (name === undefined) {
-      out[key] = value
-      continue
-    }
-    delete out[name]
-    if (value !== null) out[name] = value
-  }
-  return out
+// The keys the bridge reads, at every level, as the reference's NetConf declares them. Unknown keys
+// are kept as written (the schema sees the whole config).
+const TRUNK_ITEM: GoShape = { fields: { minID: GO_ANY, maxID: GO_ANY, id: GO_ANY } }
+const NET_SHAPE: GoShape = {
+  fields: {
+    cniVersion: GO_ANY,
+    name: GO_ANY,
+    type: GO_ANY,
+    capabilities: GO_ANY,
+    ipam: { fields: { type: GO_ANY } },
+    dns: { fields: { nameservers: GO_ANY, domain: GO_ANY, search: GO_ANY, options: GO_ANY } },
+    args: { fields: { cni: { fields: { mac: GO_ANY } } } },
+    runtimeConfig: { fields: { mac: GO_ANY } },
+    prevResult: GO_ANY,
+    bridge: GO_ANY,
+    isGateway: GO_ANY,
+    isDefaultGateway: GO_ANY,
+    forceAddress: GO_ANY,
+    ipMasq: GO_ANY,
+    ipMasqBackend: GO_ANY,
+    mtu: GO_ANY,
+    hairpinMode: GO_ANY,
+    promiscMode: GO_ANY,
+    vlan: GO_ANY,
+    vlanTrunk: { items: TRUNK_ITEM },
+    preserveDefaultVlan: GO_ANY,
+    macspoofchk: GO_ANY,
+    enabledad: GO_ANY,
+    disableContainerInterface: GO_ANY,
+    portIsolation: GO_ANY,
+  },
 }
-
-const TOP_KEYS = [
-  'cniVersion', 'name', 'type', 'capabilities', 'ipam', 'dns', 'args', 'runtimeConfig', 'prevResult',
-  'bridge', 'isGateway', 'isDefaultGateway', 'forceAddress', 'ipMasq', 'ipMasqBackend', 'mtu', 'hairpinMode',
-  'promiscMode', 'vlan', 'vlanTrunk', 'preserveDefaultVlan', 'macspoofchk', 'enabledad',
-  'disableContainerInterface', 'portIsolation',
-] as const
 
 /** The config with Go's key matching applied at every level the bridge reads. */
 function normalize(conf: BaseNetConf): Json {
-  const top = canonicalKeys(conf, TOP_KEYS)
-  if (isObject(top.ipam)) top.ipam = canonicalKeys(top.ipam, ['type'])
-  if (isObject(top.dns)) top.dns = canonicalKeys(top.dns, ['nameservers', 'domain', 'search', 'options'])
-  if (isObject(top.runtimeConfig)) top.runtimeConfig = canonicalKeys(top.runtimeConfig, ['mac'])
-  if (isObject(top.args)) {
-    const args = canonicalKeys(top.args, ['cni'])
-    if (isObject(args.cni)) args.cni = canonicalKeys(args.cni, ['mac'])
-    top.args = args
-  }
-  if (Array.isArray(top.vlanTrunk)) {
-    top.vlanTrunk = top.vlanTrunk.map((item) => (isObject(item) ? canonicalKeys(item, ['minID', 'maxID', 'id']) : item))
-  }
-  return top
+  return decodeGoStruct(conf, NET_SHAPE, { unknownKeys: 'keep' }) as Json
 }
 
 function configError(msg: string): CniError {

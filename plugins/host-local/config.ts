@@ -5,7 +5,8 @@
  * stdin of a delegating plugin (e.g. the whole bridge config) is fine as it is.
  *
  * Three stages, each with its own kind of error:
- * 1. Key folding (json-fold.ts): Go's case-insensitive keys, nulls meaning "not set".
+ * 1. Key folding (lib/json/go-struct.ts): Go's case-insensitive keys, nulls meaning "not set",
+ *    unknown keys dropped.
  * 2. Types (lib/schemas/host-local.schema.json): a wrong type is code 7 naming the field. (The
  *    reference answers 999 with Go's decoder text; see README.md.)
  * 3. Values, with the reference's texts and order: first what Go's decoder rejects (addresses
@@ -16,10 +17,10 @@
 import { checkConfig } from '../../lib/schemas/check-config'
 import validateHostLocalConf from '../../lib/schemas/generated/host-local'
 import { parseCniArgs } from '../../lib/skel/cni-args'
+import { decodeGoStruct, GO_ANY, type GoShape } from '../../lib/json/go-struct'
 import type { BaseNetConf } from '../../lib/skel/netconf'
 import type { Route } from '../../lib/skel/result/types'
 import { compareVersions } from '../../lib/skel/result/version'
-import { foldKeys, type Shape } from './json-fold'
 import { canonicalizeRangeSet, type IP, parseCIDR, parseIP, type RangeConfig, type RangeSet } from './range'
 import { DEFAULT_DATA_DIR } from './store/format'
 
@@ -53,18 +54,18 @@ export interface IPAMConfig {
 
 // ---- stage 1: the fields host-local reads, as Go's decoder finds them ----
 
-const scalar: Shape = {}
-const rangeShape: Shape = { fields: { subnet: scalar, rangeStart: scalar, rangeEnd: scalar, gateway: scalar } }
+const scalar = GO_ANY
+const rangeShape: GoShape = { fields: { subnet: scalar, rangeStart: scalar, rangeEnd: scalar, gateway: scalar } }
 // A null range set is an empty one, a null range an empty range, a null IP an empty IP (Go's zero
 // values), so they meet the reference's texts ("empty range set", "IP <nil> not v4 nor v6").
-const rangeSetsShape: Shape = { items: { nullAs: () => [], items: { nullAs: () => ({}), ...rangeShape } } }
-const ipsShape: Shape = { items: { nullAs: () => '' } }
-const routeShape: Shape = {
+const rangeSetsShape: GoShape = { items: { nullAs: () => [], items: { nullAs: () => ({}), ...rangeShape } } }
+const ipsShape: GoShape = { items: { nullAs: () => '' } }
+const routeShape: GoShape = {
   fields: { dst: scalar, gw: scalar, mtu: scalar, advmss: scalar, priority: scalar, table: scalar, scope: scalar },
 }
-const attachmentsShape: Shape = { nullAs: () => [], items: { fields: { containerID: scalar, ifname: scalar } } }
+const attachmentsShape: GoShape = { nullAs: () => [], items: { fields: { containerID: scalar, ifname: scalar } } }
 
-const NET_SHAPE: Shape = {
+const NET_SHAPE: GoShape = {
   fields: {
     ipam: {
       fields: {
@@ -108,7 +109,7 @@ interface FoldedNet {
 }
 
 function foldNet(conf: BaseNetConf): FoldedNet {
-  const folded = foldKeys(conf, NET_SHAPE) as Record<string, unknown>
+  const folded = decodeGoStruct(conf, NET_SHAPE) as Record<string, unknown>
   // skel has read these (case-sensitively); keep them for the netconf part of the schema.
   folded.name = conf.name
   if (conf.cniVersion !== undefined) folded.cniVersion = conf.cniVersion

@@ -14,6 +14,7 @@ import type {
   Route020,
 } from './types'
 import { versionFamily } from './version'
+import { goField } from '../../json/go-struct'
 
 /**
  * Conversions between result versions, following the reference's converters
@@ -80,11 +81,8 @@ export function parsePrevResult(prev: unknown, confVersion: string): Result {
  * is 0.1/0.2 (whose result type reads "" as 0.1.0).
  */
 function ownVersion(prev: Record<string, unknown>): string | undefined {
-  let version: unknown
-  for (const key of Object.keys(prev)) {
-    if (key.toLowerCase() === 'cniversion') version = prev[key]
-  }
-  if (version === undefined || version === null) return undefined
+  const version = goField(prev, 'cniVersion')
+  if (version === undefined) return undefined
   if (typeof version !== 'string') throw new Error('cniVersion must be a string')
   return version
 }

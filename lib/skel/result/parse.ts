@@ -1,6 +1,7 @@
 import { requireCidr, requireIp } from './address'
 import type { DNS, IPConfig, Interface, Result, Route } from './types'
 import { versionFamily } from './version'
+import { goField } from '../../json/go-struct'
 
 /**
  * Reads a result of any supported version (a plugin's or IPAM plugin's output, a prevResult)
@@ -153,12 +154,7 @@ function parseDns(obj: JsonObject): DNS | undefined {
 
 /** Go encoding/json key matching: case-insensitive, last match wins; null reads as absent. */
 function field(obj: JsonObject, name: string): unknown {
-  const wanted = name.toLowerCase()
-  let found: unknown
-  for (const key of Object.keys(obj)) {
-    if (key.toLowerCase() === wanted) found = obj[key]
-  }
-  return found === null ? undefined : found
+  return goField(obj, name)
 }
 
 function join(parent: string, name: string): string {
