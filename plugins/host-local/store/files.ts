@@ -49,13 +49,21 @@ export function tempName(dir: string): string {
   return joinPath(dir, `${TMP_PREFIX}${process.pid}-${randomSuffix()}`)
 }
 
-/** Writes `content` to a fresh temp file (mode 0600) in `dir`; returns its path. */
-export function writeTemp(dir: string, content: string | NodeJS.ArrayBufferView[]): string {
+/**
+ * The mode of the store's own files (IP files, last_reserved_ip.N): the reference's 0644 (before the
+ * umask), so a side-by-side listing of the directory shows the same modes. Our private index files
+ * under `.tscni/` are 0600.
+ */
+export const STORE_FILE_MODE = 0o644
+export const PRIVATE_FILE_MODE = 0o600
+
+/** Writes `content` to a fresh temp file in `dir` (mode `mode` before the umask); returns its path. */
+export function writeTemp(dir: string, content: string | NodeJS.ArrayBufferView[], mode = STORE_FILE_MODE): string {
   for (;;) {
     const tmp = tempName(dir)
     let fd: number
     try {
-      fd = fs.openSync(tmp, 'wx', 0o600)
+      fd = fs.openSync(tmp, 'wx', mode)
     } catch (err) {
       if (errCode(err) === 'EEXIST') continue
       throw err
@@ -73,9 +81,9 @@ export function writeTemp(dir: string, content: string | NodeJS.ArrayBufferView[
   }
 }
 
-/** Replaces `<dir>/<name>` with `content` atomically (temp + rename), mode 0600. */
-export function writeAtomic(dir: string, name: string, content: string | NodeJS.ArrayBufferView[]): void {
-  const tmp = writeTemp(dir, content)
+/** Replaces `<dir>/<name>` with `content` atomically (temp + rename). */
+export function writeAtomic(dir: string, name: string, content: string | NodeJS.ArrayBufferView[], mode = STORE_FILE_MODE): void {
+  const tmp = writeTemp(dir, content, mode)
   try {
     fs.renameSync(tmp, joinPath(dir, name))
   } catch (err) {

@@ -13,7 +13,7 @@ import { fs } from '../../../lib/native/fs'
 import { joinPath } from '../../../lib/util/path'
 import { AllocIndex, BaseIndex } from './alloc-index'
 import { goTrimSpace, ipOfFileName, ownerHash, TMP_PREFIX, v4OfFileName } from './format'
-import { errCode, readOrNull, sameStamp, statDirStamp, type DirStamp, unlinkQuiet, writeAll, writeAtomic } from './files'
+import { errCode, PRIVATE_FILE_MODE, readOrNull, sameStamp, statDirStamp, type DirStamp, unlinkQuiet, writeAll, writeAtomic } from './files'
 import {
   applyJournal,
   decodeSnapshot,
@@ -128,7 +128,7 @@ export function flushIndex(dir: string, index: AllocIndex): 'ok' | 'stale' {
 function writeSnapshot(idxDir: string, index: AllocIndex, stamp: DirStamp): void {
   index.merge()
   index.generation = randomGeneration()
-  writeAtomic(idxDir, INDEX_FILE, encodeSnapshot(index, stamp))
+  writeAtomic(idxDir, INDEX_FILE, encodeSnapshot(index, stamp), PRIVATE_FILE_MODE)
   // The old journal belongs to the old generation: harmless if this unlink never happens.
   unlinkQuiet(joinPath(idxDir, JOURNAL_FILE))
   index.pending = []
@@ -147,7 +147,7 @@ function appendJournal(idxDir: string, index: AllocIndex, stamp: DirStamp): void
   // snapshot, and records without a header would be garbage (the caller then writes a snapshot
   // instead).
   const c = fs.constants
-  const fd = fs.openSync(journalPath, fresh ? c.O_WRONLY | c.O_CREAT | c.O_EXCL : c.O_WRONLY | c.O_APPEND, 0o600)
+  const fd = fs.openSync(journalPath, fresh ? c.O_WRONLY | c.O_CREAT | c.O_EXCL : c.O_WRONLY | c.O_APPEND, PRIVATE_FILE_MODE)
   try {
     writeAll(fd, [records])
   } finally {

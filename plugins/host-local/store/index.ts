@@ -167,8 +167,9 @@ export class Store implements AllocatorStore {
 
   /**
    * Reserves `ip` for (id, ifname): the file `<ip>` with content `TrimSpace(id)\r\nifname`, mode
-   * 0600, then `last_reserved_ip.<rangeSetIndex>`. Returns false when the address is taken. If
-   * recording last_reserved_ip fails, the reservation is undone and the error thrown.
+   * 0644 like the reference's, then `last_reserved_ip.<rangeSetIndex>`. Returns false when the
+   * address is taken. If recording last_reserved_ip fails, the reservation is undone and the error
+   * thrown.
    */
   reserve(ip: IP, id: string, ifname: string, rangeSetIndex: number): boolean {
     this.requireLock()

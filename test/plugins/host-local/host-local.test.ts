@@ -98,7 +98,7 @@ t.test('the store on disk after ADD is the reference\'s', async (t) => {
   t.equal(fs.readFileSync(path.join(dir, '10.99.0.2'), 'latin1'), 'ctr-1\r\neth0')
   t.equal(fs.readFileSync(path.join(dir, 'last_reserved_ip.0'), 'latin1'), '10.99.0.2')
   t.equal(mode(dir), 0o755 & ~umask)
-  t.equal(mode(path.join(dir, '10.99.0.2')), 0o600 & ~umask)
+  t.equal(mode(path.join(dir, '10.99.0.2')), 0o644 & ~umask, 'the reference\'s mode')
   t.equal(mode(path.join(dir, 'lock')), 0o750 & ~umask)
   t.same(fs.readdirSync(dir).filter((n) => n.startsWith('.tmp-')), [], 'no temp files')
 
