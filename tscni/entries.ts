@@ -11,6 +11,7 @@ export const PLUGINS: Record<string, Entry> = {
   bridge: async () => (await import('../plugins/bridge/main')).main(),
   'host-local': async () => (await import('../plugins/host-local/main')).main(),
   loopback: async () => (await import('../plugins/loopback/main')).main(),
+  portmap: async () => (await import('../plugins/portmap/main')).main(),
 }
 
 /** Tools for people, run as `tscni <tool> ...` or through a symlink of that name. */

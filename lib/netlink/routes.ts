@@ -218,3 +218,22 @@ export function addRoute(s: NetlinkSocket, r: RouteSpec, opts: AddRouteOptions =
 export function delRoute(s: NetlinkSocket, r: RouteSpec): void {
   s.request(RTM.DELROUTE, routeRequest(r, false), 0, describeRoute(r))
 }
+
+/**
+ * The route the kernel would use to reach `ip` (RTM_GETROUTE for one destination, `ip route get`);
+ * undefined when it has none (ENETUNREACH and friends).
+ */
+export function routeTo(s: NetlinkSocket, ip: string): Route | undefined {
+  const family = ipFamily(ip)
+  if (family === 0) throw new TypeError(`invalid IP address: ${ip}`)
+  const hdr = rtmsg({ family: family === 4 ? AF.INET : AF.INET6, dstLen: family === 4 ? 32 : 128 })
+  try {
+    const msgs = s.request(RTM.GETROUTE, Buffer.concat([hdr, attr(RTA.DST, ipToBytes(ip))]), 0, ip)
+    const m = msgs.find((x) => x.type === RTM.NEWROUTE)
+    return m ? parseRoute(m.data) : undefined
+  } catch (err) {
+    const code = (err as { code?: string }).code
+    if (code === 'ENETUNREACH' || code === 'EHOSTUNREACH' || code === 'ESRCH') return undefined
+    throw err
+  }
+}

@@ -149,6 +149,11 @@ export class Rtnl {
   // ---- routes ----
 
   /** Main table of both families unless told otherwise. */
+  /** The route to `ip` the kernel would pick (`ip route get`); undefined when unreachable. */
+  routeTo(ip: string): Route | undefined {
+    return routes.routeTo(this.socket, ip)
+  }
+
   listRoutes(opts?: ListRoutesOptions): Route[] {
     return routes.listRoutes(this.socket, opts)
   }

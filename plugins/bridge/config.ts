@@ -6,7 +6,7 @@
 import { CniError, ErrorCode, type BaseNetConf, type DNS, parseCniArgs } from '../../lib/skel'
 import { checkConfig } from '../../lib/schemas/check-config'
 import validateBridgeConf from '../../lib/schemas/generated/bridge'
-import { checkIPMasqBackend } from '../../lib/ip/ipmasq'
+import { checkIPMasqBackend } from './masquerade'
 import { decodeGoStruct, GO_ANY, type GoShape } from '../../lib/json/go-struct'
 
 export const DEFAULT_BRIDGE = 'cni0'

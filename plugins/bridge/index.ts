@@ -12,8 +12,8 @@ import { type Netns, NetnsNotFoundError, openNetns } from '../../lib/ns'
 import { parseIP } from '../../lib/ip/address'
 import { type Prefix, isGlobalUnicast, networkIP, parsePrefix } from '../../lib/ip/prefix'
 import { enableIPv4Forward, enableIPv6Forward, trySysctl } from '../../lib/ip/sysctl'
-import { setupIPMasq, gcIPMasq, teardownIPMasq } from '../../lib/ip/ipmasq'
-import { setupSpoofCheck, spoofCheckRef, teardownSpoofCheck } from '../../lib/ip/spoofcheck'
+import { setupIPMasq, gcIPMasq, teardownIPMasq } from './masquerade'
+import { setupSpoofCheck, spoofCheckRef, teardownSpoofCheck } from './spoofcheck'
 import {
   type DelegateOptions,
   configureIface,
@@ -24,7 +24,7 @@ import {
   delegateStatus,
   errText,
 } from '../../lib/ipam'
-import { type CmdArgs, CniError, type Result, versionFamily } from '../../lib/skel'
+import { type CmdArgs, CniError, type Result, validAttachments, versionFamily } from '../../lib/skel'
 import { writeAllSync } from '../../lib/skel/stdio'
 import { type BridgeNetConf, CONFIG_ERROR, checkAddConf, loadNetConf } from './config'
 import { bridgeByName, ensureAddr, ensureBridge, ensureVlanInterface, setupVeth, waitPortUp } from './link'
@@ -363,28 +363,6 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
 export async function cmdStatus(args: CmdArgs): Promise<void> {
   const n = loadNetConf(args.conf, '', args.cniVersion)
   if (n.ipamType !== '') await delegateStatus(n.ipamType, args.stdinData, delegateOpts(args))
-}
-
-export interface Attachment {
-  containerID: string
-  ifName: string
-}
-
-/**
- * The still-valid attachments of a GC call: `cni.dev/valid-attachments`, else the older
- * `cni.dev/attachments`; null or absent means none (libcni's reading).
- */
-export function validAttachments(conf: Record<string, unknown>): Attachment[] {
-  const key = 'cni.dev/valid-attachments' in conf ? 'cni.dev/valid-attachments' : 'cni.dev/attachments'
-  const raw = conf[key]
-  if (raw === undefined || raw === null) return []
-  const bad = (): CniError => new CniError(CONFIG_ERROR, `"${key}" must be an array of {"containerID", "ifname"} objects`)
-  if (!Array.isArray(raw)) throw bad()
-  return raw.map((a: unknown) => {
-    const o = a as { containerID?: unknown; ifname?: unknown } | null
-    if (typeof o !== 'object' || o === null || typeof o.containerID !== 'string' || typeof o.ifname !== 'string') throw bad()
-    return { containerID: o.containerID, ifName: o.ifname }
-  })
 }
 
 /**

@@ -1,9 +1,9 @@
 // The bridge config: defaults, Go-style key matching, value rules with the reference's messages,
 // MAC precedence, and the pure parts of ADD (gateways, GC attachments). No kernel needed.
 import t from 'tap'
-import { CniError, type BaseNetConf, type Result } from '../../../lib/skel'
+import { CniError, type BaseNetConf, type Result, validAttachments } from '../../../lib/skel'
 import { type BridgeNetConf, checkAddConf, collectVlanTrunk, loadNetConf } from '../../../plugins/bridge/config'
-import { calcGateways, validAttachments } from '../../../plugins/bridge/index'
+import { calcGateways } from '../../../plugins/bridge/index'
 
 const base = (extra: object = {}): BaseNetConf => ({ cniVersion: '1.0.0', name: 'net', type: 'bridge', ...extra })
 const load = (extra: object = {}, args = '') => loadNetConf(base(extra), args, '1.0.0')

@@ -8,9 +8,9 @@
  * H(x) is the first 16 hex digits of sha512(x). Rules are found again by their comment prefix, so
  * teardown needs neither the addresses nor the interface.
  */
-import { sha512Hex } from './hash'
-import { type NftRule, nftApply, nftList, nftQuote, rulesOf } from './nftables'
-import { type Prefix, networkText } from './prefix'
+import { type Prefix, networkText } from '../../../lib/ip/prefix'
+import { sha512Hex } from '../../../lib/netfilter/names'
+import { type NftRule, nftApply, nftDeleteRuleLine, nftDeleteRules, nftListRules, nftQuote } from '../../../lib/netfilter/nftables'
 
 export const MASQ_TABLE = 'cni_plugins_masquerade'
 export const MASQ_CHAIN = 'masq_checks'
@@ -36,13 +36,7 @@ export function commentForInstance(network: string, ifName: string, containerID:
 
 /** The rules of masq_checks whose comment starts with `prefix`; none when the table does not exist yet. */
 async function findRules(prefix: string): Promise<NftRule[]> {
-  const objects = await nftList(['chain', 'inet', MASQ_TABLE, MASQ_CHAIN])
-  if (!objects) return []
-  return rulesOf(objects).filter((r) => r.comment?.startsWith(prefix))
-}
-
-function deleteRule(r: NftRule): string {
-  return `delete rule ${T} ${MASQ_CHAIN} handle ${r.handle}\n`
+  return (await nftListRules(['chain', 'inet', MASQ_TABLE, MASQ_CHAIN])).filter((r) => r.comment?.startsWith(prefix))
 }
 
 /** Adds (or replaces) this attachment's masquerade rules, in one transaction. */
@@ -57,7 +51,7 @@ export async function setupNftMasq(addrs: readonly Prefix[], network: string, if
     `add rule ${T} postrouting ip daddr == 224.0.0.0/4  return\n` +
     `add rule ${T} postrouting ip6 daddr == ff00::/8  return\n` +
     `add rule ${T} postrouting goto ${MASQ_CHAIN}\n`
-  for (const r of stale) tx += deleteRule(r)
+  for (const r of stale) tx += nftDeleteRuleLine(r)
   for (const a of addrs) {
     const ip = a.ip.family === 4 ? 'ip' : 'ip6'
     tx += `add rule ${T} ${MASQ_CHAIN} ${ip} saddr == ${a.ip} ${ip} daddr != ${networkText(a)} masquerade comment ${nftQuote(comment)}\n`
@@ -67,13 +61,12 @@ export async function setupNftMasq(addrs: readonly Prefix[], network: string, if
 
 /** Removes this attachment's rules; the table and chains stay (other attachments share them). */
 export async function teardownNftMasq(network: string, ifName: string, containerID: string): Promise<void> {
-  const rules = await findRules(hashForInstance(network, ifName, containerID))
-  if (rules.length) await nftApply(rules.map(deleteRule).join(''))
+  await nftDeleteRules(await findRules(hashForInstance(network, ifName, containerID)))
 }
 
 /** Removes the rules of `network` that belong to none of the valid attachments. */
 export async function gcNftMasq(network: string, valid: readonly { containerID: string; ifName: string }[]): Promise<void> {
   const keep = new Set(valid.map((a) => commentForInstance(network, a.ifName, a.containerID)))
   const stale = (await findRules(hashForNetwork(network))).filter((r) => !keep.has(r.comment ?? ''))
-  if (stale.length) await nftApply(stale.map(deleteRule).join(''))
+  await nftDeleteRules(stale)
 }

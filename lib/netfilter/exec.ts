@@ -1,8 +1,10 @@
 /**
- * Running the netfilter tools (iptables, ip6tables, nft): always an argument array, never a shell
- * string; input, when there is some, goes on stdin (nft scripts go as an argument instead, see
- * nftables.ts). Asynchronous, so the IPv4 and IPv6 tables can be programmed at the same time. Never
- * call these inside a `Netns.runSync()` window: the child would be born in that namespace.
+ * Running the packet-filter tools (iptables, ip6tables, nft): always an argument array, never a
+ * shell string, found on PATH and then in the usual sbin/bin directories (runtimes often give
+ * plugins a minimal PATH). Input, when there is some, goes on stdin (nft batches go as an argument
+ * instead, see nftables.ts). Asynchronous, so the IPv4 and IPv6 tables can be programmed at the same
+ * time. Never call these inside a `Netns.runSync()` window: the child would be born in that
+ * namespace. iptables.ts and nftables.ts build on this; plugins use those, not this file.
  */
 import { fs } from '../native/fs'
 import { SpawnError, spawnFile } from '../native/spawn'
@@ -25,7 +27,11 @@ export class ToolMissingError extends Error {
   }
 }
 
-/** A tool that ran and failed. The message is what it printed, as go-iptables/knftables report it. */
+/**
+ * A tool that ran and failed, worded like go-iptables: `running [<tool> <args>]: exit status N:
+ * <stderr, else stdout, trimmed>`. `args` is what the caller chose to show (iptables.ts leaves out
+ * `--wait`).
+ */
 export class ToolError extends Error {
   override readonly name = 'ToolError'
   constructor(

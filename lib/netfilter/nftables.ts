@@ -1,7 +1,10 @@
 /**
- * nft, spawned: a transaction is one argument (`nft '<commands>'`, applied as one atomic batch, the
- * same as `nft -f`); listings come back as JSON (`nft -j list ...`). Not `nft -f -`: nft opens
- * /dev/stdin by path, which fails on the socketpair Node gives a child as its stdin.
+ * nft, spawned: a batch is one argument (`nft '<commands>'`, applied as one atomic transaction, the
+ * same as `nft -f`), in nft's language or, with `-j`, its JSON schema; listings come back as JSON
+ * (`nft -j list ...`). Not `nft -f -`: nft opens /dev/stdin by path, which fails on the socketpair
+ * Node gives a child as its stdin. No temporary file either.
+ *
+ * Rules are found again by their comment and removed by their handle, in one batch.
  */
 import { ToolError, ToolMissingError, runToolOk } from './exec'
 
@@ -24,7 +27,10 @@ export interface NftChain {
   handle: number
 }
 
-/** Applies a batch written in nft's language, or in its JSON schema with `json`. */
+/**
+ * Applies a batch (one `nft` run, all or nothing) written in nft's language, or in its JSON schema
+ * with `json`; `check` only asks whether nft would accept it.
+ */
 export async function nftApply(script: string, opts: { json?: boolean; check?: boolean } = {}): Promise<void> {
   await runToolOk('nft', [...(opts.check ? ['--check'] : []), ...(opts.json ? ['-j'] : []), script])
 }
@@ -50,12 +56,33 @@ export async function nftList(what: readonly string[]): Promise<NftObject[] | nu
   return (parsed.nftables ?? []).filter((o) => !('metainfo' in o))
 }
 
+/**
+ * The rules of what `nft -j list <what...>` lists (`['chain', 'inet', 'tbl', 'chn']`,
+ * `['table', 'bridge', 'nat']`); none when the table or chain does not exist.
+ */
+export async function nftListRules(what: readonly string[]): Promise<NftRule[]> {
+  const objects = await nftList(what)
+  return objects ? rulesOf(objects) : []
+}
+
+/** The batch line that deletes one listed rule: `delete rule <family> <table> <chain> handle <n>`. */
+export function nftDeleteRuleLine(r: NftRule): string {
+  return `delete rule ${r.family} ${r.table} ${r.chain} handle ${r.handle}\n`
+}
+
+/** Deletes the listed rules in one batch; nothing is run for none. */
+export async function nftDeleteRules(rules: readonly NftRule[]): Promise<void> {
+  if (rules.length) await nftApply(rules.map(nftDeleteRuleLine).join(''))
+}
+
+/** The rules among listed objects. */
 export function rulesOf(objects: readonly NftObject[]): NftRule[] {
   return objects
     .filter((o) => 'rule' in o)
     .map((o) => o.rule as unknown as NftRule)
 }
 
+/** The chains among listed objects. */
 export function chainsOf(objects: readonly NftObject[]): NftChain[] {
   return objects
     .filter((o) => 'chain' in o)

@@ -10,7 +10,7 @@
  *
  * every rule commented `macspoofchk-<ref>`, ref = `<containerID>-<ifName>`.
  */
-import { chainsOf, nftApply, nftList, rulesOf } from './nftables'
+import { chainsOf, nftApply, nftList, rulesOf } from '../../lib/netfilter/nftables'
 
 const FAMILY = 'bridge'
 const TABLE = 'nat'

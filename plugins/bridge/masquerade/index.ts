@@ -1,13 +1,15 @@
 /**
- * IP masquerade for containers (the reference's SetupIPMasqForNetworks and friends): a backend
- * choice, and teardown/GC that always cover both backends, because an attachment may have been made
- * by another version or configuration.
+ * bridge's `ipMasq` (the reference's SetupIPMasqForNetworks and friends): a backend choice, and
+ * teardown/GC that always cover both backends, because an attachment may have been made by another
+ * version or configuration. The rule sets are in iptables.ts and nftables.ts beside this file; the
+ * tools are run by lib/netfilter.
  */
-import { ToolMissingError } from './exec'
-import { type Family, gcIptablesMasq, iptablesUsable, setupIptablesMasq, teardownIptablesMasq } from './ipmasq-iptables'
-import { gcNftMasq, setupNftMasq, teardownNftMasq } from './ipmasq-nftables'
-import { nftUsable } from './nftables'
-import type { Prefix } from './prefix'
+import type { Prefix } from '../../../lib/ip/prefix'
+import { ToolMissingError } from '../../../lib/netfilter/exec'
+import { type Family, iptablesUsable } from '../../../lib/netfilter/iptables'
+import { nftUsable } from '../../../lib/netfilter/nftables'
+import { gcIptablesMasq, setupIptablesMasq, teardownIptablesMasq } from './iptables'
+import { gcNftMasq, setupNftMasq, teardownNftMasq } from './nftables'
 
 export const IPMASQ_BACKENDS = ['iptables', 'nftables'] as const
 export type IPMasqBackend = (typeof IPMASQ_BACKENDS)[number]
