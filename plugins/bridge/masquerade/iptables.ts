@@ -17,7 +17,7 @@ const MULTICAST: Record<Family, string> = { 4: '224.0.0.0/4', 6: 'ff00::/8' }
 
 const nat = (family: Family): Iptables => new Iptables(family, 'nat')
 
-/** Adds the masquerade chain and rules for every address (`ip/prefix`), IPv4 and IPv6 in parallel. */
+/** Adds the masquerade chain and rules for every address (`ip/prefix`), IPv4 first, then IPv6. */
 export async function setupIptablesMasq(addrs: readonly Prefix[], network: string, containerID: string): Promise<void> {
   const chain = formatChainName(network, containerID)
   const comment = formatComment(network, containerID)
@@ -26,25 +26,30 @@ export async function setupIptablesMasq(addrs: readonly Prefix[], network: strin
   await eachFamily(byFamily.keys(), (family) => setupFamily(nat(family), byFamily.get(family)!, chain, comment))
 }
 
-async function setupFamily(ipt: Iptables, addrs: Prefix[], chain: string, comment: string): Promise<void> {
-  // A chain we just made holds only what we append, and nothing can jump to it yet: no need to ask
-  // iptables whether a rule exists (-C), which halves the processes spawned on the common path.
-  const fresh = await ipt.ensureChain(chain)
-  const appended = new Set<string>()
-  const appendUnique = async (target: string, rule: RuleSpec): Promise<void> => {
-    const key = `${target} ${rule.join(' ')}`
-    if (appended.has(key)) return
-    if (fresh) await ipt.append(target, rule)
-    else if (!(await ipt.appendUnique(target, rule))) return
-    appended.add(key)
-  }
+/** The rules of one family: (chain, rule) pairs in the reference's order, without repeats. */
+function familyRules(family: Family, addrs: Prefix[], chain: string, comment: string): [string, RuleSpec][] {
   const tag = ['-m', 'comment', '--comment', comment]
+  const out = new Map<string, [string, RuleSpec]>()
+  const add = (target: string, rule: RuleSpec): void => void out.set(`${target} ${rule.join(' ')}`, [target, rule])
   for (const a of addrs) {
     // The reference passes ip/prefix and iptables stores the network; we pass the network itself.
-    await appendUnique(chain, ['-d', networkText(a), '-j', 'ACCEPT', ...tag])
-    await appendUnique(chain, ['!', '-d', MULTICAST[ipt.family], '-j', 'MASQUERADE', ...tag])
-    await appendUnique('POSTROUTING', ['-s', a.ip.toString(), '-j', chain, ...tag])
+    add(chain, ['-d', networkText(a), '-j', 'ACCEPT', ...tag])
+    add(chain, ['!', '-d', MULTICAST[family], '-j', 'MASQUERADE', ...tag])
+    add('POSTROUTING', ['-s', a.ip.toString(), '-j', chain, ...tag])
   }
+  return [...out.values()]
+}
+
+async function setupFamily(ipt: Iptables, addrs: Prefix[], chain: string, comment: string): Promise<void> {
+  const rules = familyRules(ipt.family, addrs, chain, comment)
+  // A chain we just made holds nothing and nothing jumps to it yet: every rule goes in at once, in
+  // one iptables-restore (two processes in all, where one per rule took four or more).
+  if (await ipt.ensureChain(chain)) {
+    await ipt.restore(rules.map(([target, rule]) => ['-A', target, ...rule]))
+    return
+  }
+  // The chain was there (a repeated ADD): append what is missing, like the reference.
+  for (const [target, rule] of rules) await ipt.appendUnique(target, rule)
 }
 
 /**
@@ -58,13 +63,19 @@ export async function teardownIptablesMasq(network: string, containerID: string,
 }
 
 async function removeChain(ipt: Iptables, chain: string): Promise<void> {
-  // Flushing the chain and listing POSTROUTING do not depend on each other: one round of processes.
-  const [flushed, postrouting] = await Promise.allSettled([ipt.flushChain(chain), ipt.listRules('POSTROUTING')])
-  if (flushed.status === 'rejected') throw flushed.reason
-  if (!flushed.value) return // no chain: nothing can jump to it either
-  if (postrouting.status === 'rejected') throw postrouting.reason
-  await ipt.deleteRulesJumpingTo('POSTROUTING', chain, postrouting.value)
-  await ipt.deleteChain(chain)
+  // The common case in two processes: list POSTROUTING, then one iptables-restore that deletes the
+  // jumps, flushes and deletes the chain, all or nothing.
+  const postrouting = await ipt.listRules('POSTROUTING')
+  const jumps = postrouting.filter((r) => r[0] === '-A' && r[r.length - 2] === '-j' && r[r.length - 1] === chain)
+  try {
+    await ipt.restore([...jumps.map((r) => ['-D', ...r.slice(1)]), ['-F', chain], ['-X', chain]])
+  } catch {
+    // No such chain (already gone), or a rule changed meanwhile: the step-by-step way, which copes
+    // with anything missing.
+    if (!(await ipt.flushChain(chain))) return
+    await ipt.deleteRulesJumpingTo('POSTROUTING', chain)
+    await ipt.deleteChain(chain)
+  }
 }
 
 /**
