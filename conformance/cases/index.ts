@@ -1,5 +1,6 @@
 import type { Case } from '../harness/case'
 import { bridgeCases } from './bridge'
+import { chainedCases } from './chained'
 import { hostLocalCases } from './host-local'
 import { lifecycleCases } from './lifecycle'
 import { loopbackCases } from './loopback'
@@ -12,4 +13,5 @@ export const ALL_CASES: readonly Case[] = [
   ...loopbackCases,
   ...hostLocalCases,
   ...bridgeCases,
+  ...chainedCases,
 ]

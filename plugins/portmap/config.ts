@@ -80,7 +80,8 @@ export function loadConf(conf: BaseNetConf, cniVersion: string): PortMapConf {
     try {
       prevResult = parsePrevResult(raw.prevResult, cniVersion)
     } catch (err) {
-      throw configError((err as Error).message)
+      // The reference wraps libcni's "could not parse prevResult: …" once more.
+      throw configError(`could not parse prevResult: ${(err as Error).message}`)
     }
   }
   if (raw.externalSetMarkChain !== undefined && raw.markMasqBit !== undefined) {

@@ -20,14 +20,21 @@ import { nftCheckPorts, nftForwardPorts, nftUnforwardPorts } from './nftables'
 import { dropStaleUdpFlows, enableRouteLocalnet } from './side-effects'
 
 /** ADD and DEL say where a config error came from, as the reference does (CHECK does not). */
+function prefixed(err: unknown): unknown {
+  if (err instanceof CniError && err.code === CONFIG_ERROR) return new CniError(err.code, `failed to parse config: ${err.msg}`, err.details)
+  return err
+}
+
 function loadWithPrefix(args: CmdArgs): PortMapConf {
   try {
     return loadConf(args.conf, args.cniVersion)
   } catch (err) {
-    if (err instanceof CniError && err.code === CONFIG_ERROR) throw new CniError(err.code, `failed to parse config: ${err.msg}`, err.details)
-    throw err
+    throw prefixed(err)
   }
 }
+
+/** The backend, its option check failing like a config error (the reference checks it while parsing). */
+const backendWithPrefix = (c: PortMapConf) => backendFor(c).catch((err: unknown) => Promise.reject(prefixed(err)))
 
 function byFamily(ips: ContainerIPs): [Family, Prefix][] {
   const out: [Family, Prefix][] = []
@@ -57,7 +64,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const ips = containerIPs(c.prevResult, args.ifName)
   const families = byFamily(ips)
   if (families.length === 0) return c.prevResult
-  const backend = await backendFor(c)
+  const backend = await backendWithPrefix(c)
   try {
     if (backend === 'nftables') await nftForwardPorts(c, args.containerID, ips)
     else for (const [f, cip] of families) await iptablesForward(c, args.containerID, f, cip)
@@ -75,7 +82,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
 
 export async function cmdDel(args: CmdArgs): Promise<void> {
   const c = loadWithPrefix(args)
-  const backend = await backendFor(c)
+  const backend = await backendWithPrefix(c)
   await unforward(c, args.containerID, backend)
   // No prevResult is needed: flows to the mapped UDP ports are dropped in both families.
   dropStaleUdpFlows(c.mappings, [4, 6], `container ${args.containerID}`)

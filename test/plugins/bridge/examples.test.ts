@@ -23,7 +23,15 @@ import {
 import type { TestNetns } from '../../helpers/netns'
 
 const DIR = path.join(__dirname, '..', '..', '..', 'examples', 'netconf')
-const FILES = fs.readdirSync(DIR).filter((f) => f.endsWith('.conflist')).sort()
+/**
+ * The bridge-only examples: run here plugin by plugin. Conflists that chain more plugins (portmap...)
+ * are run whole through cnitool by the tests of the last plugin in them.
+ */
+const FILES = fs
+  .readdirSync(DIR)
+  .filter((f) => f.endsWith('.conflist'))
+  .filter((f) => (JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as { plugins: unknown[] }).plugins.length === 1)
+  .sort()
 
 /** The plugin config a runtime builds from a conflist's first plugin. */
 function pluginConf(file: string, dataDir: string): Record<string, any> {
