@@ -241,7 +241,7 @@ t.test('uninstall removes what install placed and leaves foreign files alone', a
   // Someone reinstalled the Go host-local over our link after us; and an unrelated plugin lives here.
   fs.rmSync(path.join(dir, 'host-local'))
   fs.writeFileSync(path.join(dir, 'host-local'), FOREIGN, { mode: 0o755 })
-  fs.writeFileSync(path.join(dir, 'portmap'), FOREIGN, { mode: 0o755 })
+  fs.writeFileSync(path.join(dir, 'vendor-plugin'), FOREIGN, { mode: 0o755 })
   const r = uninstall(dir)
   t.equal(r.code, 0, r.stderr)
   t.same(r.lines, [
@@ -249,7 +249,7 @@ t.test('uninstall removes what install placed and leaves foreign files alone', a
     `removed ${dir}/tscni`,
     `removed ${dir}/${MANIFEST}`,
   ])
-  t.same(fs.readdirSync(dir).sort(), ['host-local', 'portmap'])
+  t.same(fs.readdirSync(dir).sort(), ['host-local', 'vendor-plugin'])
   t.equal(fs.readFileSync(path.join(dir, 'host-local'), 'utf8'), FOREIGN)
   const twice = uninstall(dir)
   t.equal(twice.code, 0, 'a second uninstall is fine')
