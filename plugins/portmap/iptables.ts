@@ -107,9 +107,19 @@ export async function iptablesForward(c: PortMapConf, containerID: string, f: Fa
   }
   const chain = dnatChainName(c.name, containerID)
   try {
-    await ipt.ensureChain(chain)
-    for (const rule of containerChainRules(c, f, cip)) await ipt.appendUnique(chain, rule)
-    for (const rule of entryRules(c, containerID, f)) await ipt.appendUnique(TOP_DNAT_CHAIN, rule)
+    if (!(await ipt.ensureChain(chain))) {
+      // A repeated ADD (new address or ports): start the container's rules over. The reference
+      // keeps the old ones and appends, so stale ports kept forwarding.
+      await ipt.deleteRulesJumpingTo(TOP_DNAT_CHAIN, chain)
+      await ipt.flushChain(chain)
+    }
+    // The chain is empty and nothing jumps to it: all its rules and the entry rules in one
+    // iptables-restore, one process instead of one per rule.
+    // Repeats are left out, as the reference's check-then-append leaves them out.
+    const lines = new Map<string, string[]>()
+    for (const rule of containerChainRules(c, f, cip)) lines.set(`${chain} ${rule.join(' ')}`, ['-A', chain, ...rule])
+    for (const rule of entryRules(c, containerID, f)) lines.set(`${TOP_DNAT_CHAIN} ${rule.join(' ')}`, ['-A', TOP_DNAT_CHAIN, ...rule])
+    await ipt.restore([...lines.values()])
   } catch (err) {
     throw fail('unable to setup DNAT', err)
   }
