@@ -40,7 +40,8 @@ export function runPlugin(file: string, opts: RunOptions): PluginRun {
   const input = typeof opts.stdin === 'string' ? opts.stdin : JSON.stringify(opts.stdin ?? {})
   const [cmd, args] = opts.hostNetns ? [NSENTER, [`--net=${opts.hostNetns}`, '--', file]] : [file, []]
   const r = spawnSync(cmd, args as string[], { env, input, encoding: 'utf8', timeout: 60_000 })
-  if (r.error) throw r.error
+  // A plugin may exit without reading stdin (e.g. on a missing variable): EPIPE on our side is fine.
+  if (r.error && !((r.error as NodeJS.ErrnoException).code === 'EPIPE' && r.status !== null)) throw r.error
   let json: unknown
   try {
     json = r.stdout ? JSON.parse(r.stdout) : undefined

@@ -1,3 +1,4 @@
+import * as fs from 'node:fs'
 import t from 'tap'
 import { openNetns } from '../../../lib/ns'
 import { enableIPv4Forward, enableIPv6Forward, readSysctl, sysctlFile, trySysctl } from '../../../lib/ip/sysctl'
@@ -12,6 +13,10 @@ t.test('inside a namespace window: forwarding on, ignored failures stay ignored'
   const ns = openNetns(makeNetns(t, 'sysctl').path)
   t.teardown(() => ns.close())
   const seen = ns.runSync(() => {
+    // A new namespace's forwarding is the host's to decide (IPv4 copies the host's unless
+    // net.core.devconf_inherit_init_net says otherwise; on a Kubernetes node it is on): start from off.
+    fs.writeFileSync('/proc/sys/net/ipv4/ip_forward', '0')
+    fs.writeFileSync('/proc/sys/net/ipv6/conf/all/forwarding', '0')
     const before = [readSysctl('net/ipv4/ip_forward'), readSysctl('net/ipv6/conf/all/forwarding')]
     enableIPv4Forward()
     enableIPv6Forward()
