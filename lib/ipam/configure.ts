@@ -6,8 +6,8 @@ import { type Link, NetlinkError, type Rtnl, type ScopeName } from '../netlink'
 import type { Netns } from '../ns'
 import { readSysctl, writeSysctl } from '../ip/sysctl'
 import { parseIP } from '../ip/address'
-import { maskHex, parsePrefix } from '../ip/prefix'
-import type { IPConfig, Result } from '../skel/result'
+import { maskHex, networkIP, parsePrefix } from '../ip/prefix'
+import type { IPConfig, Result, Route } from '../skel/result'
 import { writeAllSync } from '../skel/stdio'
 import { sleepSync } from '../util/sleep'
 
@@ -30,6 +30,23 @@ export function describeIPConfig(ipc: IPConfig): string {
   const p = parsePrefix(ipc.address)
   const iface = ipc.interface === undefined ? '<nil>' : String(ipc.interface)
   return `{Interface:${iface} Address:{IP:${p.ip} Mask:${maskHex(p.ip.family, p.prefix)}} Gateway:${ipc.gateway ?? '<nil>'}}`
+}
+
+/**
+ * Marks a default route that the bridge made itself for isDefaultGateway. The reference builds its
+ * destination from net.IPv4zero (a 16-byte IPv4-in-IPv6 value), so Go prints it differently from a
+ * parsed 0.0.0.0/0; the mark lets an error name it exactly as the reference does. A symbol key:
+ * never printed in a result.
+ */
+export const ZERO_DEFAULT_ROUTE = Symbol('default route built from net.IPv4zero/IPv6zero')
+
+/** Go's %v of a route's destination (a net.IPNet value): `{10.1.0.0 ffff0000}`. */
+function goIPNet(r: Route): string {
+  const p = parsePrefix(r.dst)
+  if ((r as { [ZERO_DEFAULT_ROUTE]?: boolean })[ZERO_DEFAULT_ROUTE]) {
+    return p.ip.family === 4 ? '{0.0.0.0 00000000000000000000ffff00000000}' : `{:: ${'0'.repeat(32)}}`
+  }
+  return `{${networkIP(p)} ${maskHex(p.ip.family, p.prefix)}}`
 }
 
 /**
@@ -91,7 +108,8 @@ export function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, result:
     const family = parsePrefix(r.dst).ip.family
     const gw = r.gw ?? (family === 4 ? v4gw : v6gw)
     const scope = r.scope === undefined ? 'universe' : SCOPE_NAMES[r.scope]
-    const describe = `'${r.dst} via ${gw ?? '<nil>'} dev ${ifName} metric ${r.priority ?? 0} (Scope: ${scope ?? r.scope}, Table: ${r.table ?? 0})'`
+    // Debian's words (HEAD adds metric, scope and table; Debian's routes have none of them).
+    const describe = `'${goIPNet(r)} via ${gw ?? '<nil>'} dev ${ifName}'`
     if (!scope) throw new Error(`failed to add route ${describe}: unknown route scope ${r.scope}`)
     try {
       rtnl.addRoute(
@@ -102,6 +120,8 @@ export function configureIface(netns: Netns, rtnl: Rtnl, ifName: string, result:
           priority: r.priority || undefined,
           table: r.table || undefined,
           scope,
+          mtu: r.mtu || undefined,
+          advmss: r.advmss || undefined,
         },
         { exclusive: false },
       )

@@ -2,6 +2,7 @@ import { CniError, ErrorCode, toCniError } from './errors'
 import { type CmdEnv, type Command, isCommand, readCmdEnv } from './env'
 import { type BaseNetConf, decodeConfVersion, parseNetConf } from './netconf'
 import { compareVersions, convertResult, formatResult, type Result, SUPPORTED_VERSIONS } from './result'
+import { escapeLikeGo } from '../json/go-escape'
 
 /** Everything a verb gets: the environment, the raw stdin and the config parsed once. */
 export interface CmdArgs extends CmdEnv {
@@ -83,7 +84,7 @@ export async function dispatch(funcs: PluginFuncs, info: PluginInfo, io: Dispatc
   } catch (err) {
     const e = toCniError(err).toJSON()
     const out = cniVersion ? { cniVersion, ...e } : e
-    return { stdout: JSON.stringify(out, null, 4), stderr: '', exitCode: 1 }
+    return { stdout: escapeLikeGo(JSON.stringify(out, null, 4)), stderr: '', exitCode: 1 }
   }
 }
 

@@ -95,14 +95,17 @@ function checkIPs(ctr: Rtnl, ifName: string, ips: readonly IPConfig[]): void {
   }
 }
 
-/** Every route is in the main table; a default route matches on its destination only. */
+/**
+ * Every route is in its table (main unless the route names one, as ADD put it there); a default
+ * route matches on its destination only.
+ */
 function checkRoutes(ctr: Rtnl, routes: readonly Route[]): void {
   for (const r of routes) {
     const p = parsePrefix(r.dst)
     const isDefault = p.prefix === 0 && p.ip.value === 0n
     const dst = `${p.ip}/${p.prefix}`
     const gw = r.gw ? parseIP(r.gw) : null
-    const table = ctr.listRoutes({ family: p.ip.family })
+    const table = ctr.listRoutes({ family: p.ip.family, table: r.table || undefined })
     const found = table.some((k) => {
       if (isDefault) return k.dst === dst
       if (k.dst !== dst) return false

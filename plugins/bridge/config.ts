@@ -12,10 +12,12 @@ import { decodeGoStruct, GO_ANY, type GoShape } from '../../lib/json/go-struct'
 export const DEFAULT_BRIDGE = 'cni0'
 
 /**
- * The code of a config the plugin refuses: the spec's "invalid network configuration" (7), the same
- * code the schema check gives a wrong type. The reference answers 999 for these (plain Go errors).
+ * The code of a config value the plugin refuses (a VLAN out of range, hairpin with promiscuous
+ * mode): 999 with the reference's message, as the reference answers (plain Go errors), so a node
+ * sees the same codes whichever bridge it runs. A wrongly typed field is code 7 naming it, from the
+ * schema check, like every tscni plugin.
  */
-export const CONFIG_ERROR = ErrorCode.InvalidNetworkConfig
+export const CONFIG_ERROR = ErrorCode.Internal
 
 export interface BridgeNetConf {
   name: string
@@ -193,7 +195,8 @@ export function checkAddConf(n: BridgeNetConf): void {
     throw configError('cannot use IPAM when DisableContainerInterface flag is set')
   }
   if (n.hairpinMode && n.promiscMode) {
-    throw configError('cannot set hairpin mode and promiscuous mode at the same time')
+    // Debian's 1.1.1 words it with a full stop (HEAD dropped it): the reference on this node.
+    throw configError('cannot set hairpin mode and promiscuous mode at the same time.')
   }
   if (n.ipMasq && n.ipamType !== '') {
     try {

@@ -23,10 +23,11 @@ import {
   delegateGc,
   delegateStatus,
   errText,
+  ZERO_DEFAULT_ROUTE,
 } from '../../lib/ipam'
-import { type CmdArgs, CniError, type Result, validAttachments, versionFamily } from '../../lib/skel'
+import { type CmdArgs, CniError, ErrorCode, type Result, validAttachments, versionFamily } from '../../lib/skel'
 import { writeAllSync } from '../../lib/skel/stdio'
-import { type BridgeNetConf, CONFIG_ERROR, checkAddConf, loadNetConf } from './config'
+import { type BridgeNetConf, checkAddConf, loadNetConf } from './config'
 import { bridgeByName, ensureAddr, ensureBridge, ensureVlanInterface, setupVeth, waitPortUp } from './link'
 import { checkAttachment } from './check'
 
@@ -101,7 +102,7 @@ export function calcGateways(result: Result, n: BridgeNetConf): { v4: GatewayInf
     if (n.isDefaultGateway && !info.defaultRouteFound) {
       const routes = (result.routes ??= [])
       if (!routes.some((r) => r.gw && r.dst === defaultDst)) {
-        const route: { dst: string; gw?: string } = { dst: defaultDst }
+        const route: { dst: string; gw?: string; [ZERO_DEFAULT_ROUTE]?: boolean } = { dst: defaultDst, [ZERO_DEFAULT_ROUTE]: true }
         if (ipc.gateway) route.gw = ipc.gateway
         routes.push(route)
       }
@@ -117,11 +118,6 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   const n = loadNetConf(args.conf, args.args, args.cniVersion)
   checkAddConf(n)
   const isLayer3 = n.ipamType !== ''
-  if (!isLayer3 && versionFamily(args.cniVersion) === '020') {
-    // The 0.1/0.2 result has no room for an attachment without addresses. The reference finds out
-    // after creating everything; we say so before touching anything.
-    throw new CniError(CONFIG_ERROR, 'cannot convert: no valid IP addresses', `cniVersion ${args.cniVersion} needs IPAM`)
-  }
   const undo = new Undo()
   const host = Rtnl.open()
   let netns: Netns | undefined
@@ -217,6 +213,12 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
     brIface.mac = bridgeByName(host, n.bridge).mac
     failpoint('end')
 
+    if (!isLayer3 && versionFamily(args.cniVersion) === '020') {
+      // The 0.1/0.2 result has no room for an attachment without addresses. The reference finds
+      // out when it prints the result, with everything made; we fail at the same point with its
+      // words and code, and undo the attachment (the bridge stays, as after any failed ADD).
+      throw new CniError(ErrorCode.Internal, 'cannot convert: no valid IP addresses')
+    }
     if (n.dns) result.dns = n.dns
     return result
   } catch (err) {

@@ -156,7 +156,8 @@ export function setupVeth(
       if (!NetlinkError.is(err, 'EEXIST')) throw fail(`failed to make veth pair: ${errText(err)}`)
       // The random name taken in the host: try another. Otherwise the container name is taken.
       if (attempt < 9 && (host.getLinkByName(peer))) continue
-      throw fail(`container veth name (${q(o.ifName)}) peer provided (${q(peer)}) already exists`)
+      // Debian's 1.1.1 words (HEAD names the peer too).
+      throw fail(`container veth name provided (${o.ifName}) already exists`)
     }
   }
   const cont = creator.getLinkByName(o.ifName)

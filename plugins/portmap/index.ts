@@ -10,7 +10,7 @@
  */
 import type { Prefix } from '../../lib/ip/prefix'
 import type { Family } from '../../lib/netfilter/iptables'
-import { type CmdArgs, CniError, type Result, validAttachments } from '../../lib/skel'
+import { type CmdArgs, CniError, ErrorCode, type Result, validAttachments } from '../../lib/skel'
 import { writeAllSync } from '../../lib/skel/stdio'
 import { backendFor } from './backend'
 import { CONFIG_ERROR, type PortMapConf, loadConf } from './config'
@@ -109,7 +109,7 @@ export async function cmdStatus(args: CmdArgs): Promise<void> {
   const c = loadConf(args.conf, args.cniVersion)
   const backend = await backendFor(c)
   if (backend === 'iptables' && !(await iptablesNatUsable(4)) && !(await iptablesNatUsable(6))) {
-    throw new CniError(50, 'portmap: neither iptables nor ip6tables usable')
+    throw new CniError(ErrorCode.NotAvailable, 'portmap: neither iptables nor ip6tables usable')
   }
 }
 

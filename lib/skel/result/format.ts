@@ -1,5 +1,6 @@
 import type { AnyResult, DNS, Interface, IPConfig020, IPConfig040, Result, Result020, Result040, ResultFamily, Route } from './types'
 import { versionFamily } from './version'
+import { escapeLikeGo } from '../../json/go-escape'
 
 /**
  * Prints a result the way the reference (libcni v1.3, Go encoding/json) does, so our stdout is
@@ -148,9 +149,4 @@ function sortKeys(v: unknown): unknown {
   const out: Json = {}
   for (const key of Object.keys(v).sort()) out[key] = sortKeys((v as Json)[key])
   return out
-}
-
-/** Go's encoder also escapes <, >, & and U+2028/U+2029 inside strings; JSON.stringify does not. */
-function escapeLikeGo(json: string): string {
-  return json.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
 }

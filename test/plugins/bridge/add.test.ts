@@ -128,7 +128,7 @@ t.test('L2 mode (no IPAM): three interfaces, the container end up, no addresses'
   const old = runBridge(w, 'ADD', { ...conf, cniVersion: '0.2.0' }, { netns: ctr2.path, containerID: 'ctr-2' })
   t.equal(old.code, 1, 'an L2 attachment has no 0.2.0 result')
   t.match(old.json, { msg: 'cannot convert: no valid IP addresses' })
-  t.same(linkNames(rtnlIn(t, ctr2)), [], 'refused before anything was made')
+  t.same(linkNames(rtnlIn(t, ctr2)), [], 'the failed ADD left no veth in the container')
 })
 
 t.test('disableContainerInterface: the container end stays down; IPAM is refused', async (t) => {
@@ -142,7 +142,7 @@ t.test('disableContainerInterface: the container end stays down; IPAM is refused
   const ctr2 = w.container('ipam')
   const bad = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, disableContainerInterface: true }), { netns: ctr2.path })
   t.equal(bad.code, 1)
-  t.match(bad.json, { code: 7, msg: 'cannot use IPAM when DisableContainerInterface flag is set' })
+  t.match(bad.json, { code: 999, msg: 'cannot use IPAM when DisableContainerInterface flag is set' })
   t.same(linkNames(rtnlIn(t, ctr2)), [])
 })
 
@@ -178,7 +178,7 @@ t.test('hairpinMode, portIsolation, promiscMode show on the port and the bridge'
   const c = w.container('c')
   const bad = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, hairpinMode: true, promiscMode: true }), { netns: c.path, containerID: 'ctr-3' })
   t.equal(bad.code, 1)
-  t.match(bad.json, { code: 7, msg: 'cannot set hairpin mode and promiscuous mode at the same time' })
+  t.match(bad.json, { code: 999, msg: 'cannot set hairpin mode and promiscuous mode at the same time.' })
   t.same(linkNames(rtnlIn(t, c)), [])
 })
 
@@ -288,7 +288,7 @@ t.test('an interface of the same name in the container: error, nothing allocated
   ipIn(ctr, ['link', 'add', 'eth0', 'type', 'veth', 'peer', 'name', 'other0'])
   const add = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir }), { netns: ctr.path })
   t.equal(add.code, 1)
-  t.match(add.json.msg, /^container veth name \("eth0"\) peer provided \("veth[0-9a-f]{8}"\) already exists$/)
+  t.equal(add.json.msg, "container veth name provided (eth0) already exists")
   t.same(ipFiles(w.dataDir), [])
   t.same(linkNames(rtnlIn(t, ctr)), ['eth0', 'other0'], 'the pre-existing pair is untouched')
   t.same(linkNames(w.hostRtnl), ['tbr0'], 'no host veth left')

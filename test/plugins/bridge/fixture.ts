@@ -13,6 +13,7 @@ import { BIN_DIR, REF_DIR, type PluginRun, cniEnv, runPlugin } from '../../helpe
 
 export const BRIDGE = path.join(BIN_DIR, 'bridge')
 export const REF_BRIDGE = path.join(REF_DIR, 'bridge')
+export const HAVE_REF_BRIDGE = fs.existsSync(REF_BRIDGE) && fs.existsSync(path.join(REF_DIR, 'host-local'))
 
 /**
  * Our host-local, once it is built, is what every test delegates to. Until then the reference's

@@ -65,7 +65,7 @@ t.test('an unknown ipMasqBackend is refused before anything is made', async (t) 
   const w = world(t, 'bk')
   const ctr = w.container()
   const r = runBridge(w, 'ADD', bridgeConf({ dataDir: w.dataDir, ipMasq: true, ipMasqBackend: 'pf' }), { netns: ctr.path })
-  t.match(r.json, { code: 7, msg: 'unknown ipmasq backend "pf"' })
+  t.match(r.json, { code: 999, msg: 'unknown ipmasq backend "pf"' })
 })
 
 t.test('macspoofchk: the reference’s chains and rules; frames with another source MAC are dropped', async (t) => {

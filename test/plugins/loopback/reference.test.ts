@@ -1,30 +1,20 @@
-// Side by side with the Go reference loopback (Debian's containernetworking-plugins, spec <= 1.0.0):
-// the same inputs must give the same exit codes, the same error codes and equal results.
+// Side by side with the Go reference loopback (Debian's containernetworking-plugins 1.1.1, spec
+// <= 1.0.0): the same inputs, each in a namespace of its own, compared strictly: the exit code,
+// stdout byte for byte (key order aside) and the namespace's complete kernel state afterwards
+// (test/helpers/kernel-state.ts). Differences pass only by an entry of test/helpers/deliberate.ts.
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { makeNetns } from '../../helpers/netns'
+import { type Allowance, allow } from '../../helpers/deliberate'
+import { ERROR_VERSION, NO_EMPTY_DNS, VERSION_LIST_DETAILS, loopbackOldShape, versionAnswer } from '../../helpers/expectations'
+import { settle, snapshot } from '../../helpers/kernel-state'
+import { ipIn, makeNetns, type TestNetns } from '../../helpers/netns'
 import { BIN_DIR, REF_DIR, cniEnv, runPlugin, type PluginRun } from '../../helpers/plugin'
+import { type StdoutExpectation, assertSame, expectedStdout, observeStdout } from '../../helpers/side-by-side'
 
 const OURS = path.join(BIN_DIR, 'loopback')
 const REF = path.join(REF_DIR, 'loopback')
-
-
-/**
- * Results are compared as JSON, not bytes, after removing what differs by design:
- * - the sandbox path (each plugin runs in a namespace of its own);
- * - an empty `dns` (the Debian build always prints `"dns": {}`, HEAD omits it in 1.x);
- * - `ips[].version`: the reference loopback never converts its own result, so at 0.3.x/0.4.0 it
- *   prints the 1.x shape without it, against the spec; ours prints it (asserted in loopback.test.ts).
- */
-function normalize(r: any, netns: string | undefined): any {
-  if (!r || typeof r !== 'object') return r
-  const out = JSON.parse(JSON.stringify(r).split(JSON.stringify(netns ?? '')).join('"<netns>"'))
-  if (out.dns && Object.keys(out.dns).length === 0) delete out.dns
-  for (const ip of out.ips ?? []) delete ip.version
-  return out
-}
 
 interface Case {
   name: string
@@ -35,7 +25,13 @@ interface Case {
   netns?: boolean
   /** Run an ADD first in that namespace. */
   addFirst?: boolean
+  /** What the reference gets instead (an equivalent at a version it knows). */
+  refStdin?: object
+  /** An `ip` command run in the namespace first. */
+  prepare?: string[]
   compareResult?: boolean
+  expect?: StdoutExpectation[]
+  allow?: Allowance[]
 }
 
 const conf = (cniVersion: string, extra: object = {}) => ({ cniVersion, name: 'lonet', type: 'loopback', ...extra })
@@ -46,6 +42,11 @@ const CASES: Case[] = [
   { name: 'ADD 0.4.0', command: 'ADD', stdin: conf('0.4.0'), netns: true, compareResult: true },
   { name: 'ADD 0.3.1', command: 'ADD', stdin: conf('0.3.1'), netns: true, compareResult: true },
   { name: 'ADD 0.3.0', command: 'ADD', stdin: conf('0.3.0'), netns: true, compareResult: true },
+  { name: 'ADD 0.2.0', command: 'ADD', stdin: conf('0.2.0'), netns: true, compareResult: true },
+  { name: 'ADD 0.1.0', command: 'ADD', stdin: conf('0.1.0'), netns: true, compareResult: true },
+  { name: 'ADD without cniVersion (converted to 0.1.0 by both)', command: 'ADD', stdin: { name: 'lonet', type: 'loopback' }, netns: true },
+  { name: 'ADD twice', command: 'ADD', stdin: ok10, netns: true, addFirst: true, compareResult: true },
+  { name: 'ADD with lo holding another address', command: 'ADD', stdin: ok10, netns: true, prepare: ['addr', 'add', '10.85.0.1/8', 'dev', 'lo'] },
   { name: 'ADD with unknown CNI_ARGS (loopback ignores them)', command: 'ADD', env: { CNI_ARGS: 'FOO=bar' }, stdin: ok10, netns: true, compareResult: true },
   {
     name: 'ADD with a prevResult', command: 'ADD', netns: true, compareResult: true,
@@ -66,8 +67,14 @@ const CASES: Case[] = [
   { name: 'name with /', command: 'ADD', stdin: conf('1.0.0', { name: 'bad/name' }), netns: true },
   { name: 'name starting with -', command: 'DEL', stdin: conf('1.0.0', { name: '-net' }), netns: true },
   { name: 'name not a string', command: 'ADD', stdin: conf('1.0.0', { name: 5 }), netns: true },
-  { name: 'cniVersion 9.9.9', command: 'ADD', stdin: conf('9.9.9'), netns: true },
-  { name: 'cniVersion "1.0" (not exact)', command: 'ADD', stdin: conf('1.0'), netns: true },
+  { name: 'cniVersion 9.9.9', command: 'ADD', stdin: conf('9.9.9'), netns: true, allow: [VERSION_LIST_DETAILS] },
+  { name: 'cniVersion "1.0" (not exact)', command: 'ADD', stdin: conf('1.0'), netns: true, allow: [VERSION_LIST_DETAILS] },
+  {
+    name: 'ADD at 1.1.0 (the reference gets 1.0.0, its newest)', command: 'ADD', stdin: conf('1.1.0'), refStdin: ok10, netns: true,
+    allow: [allow('spec110', /^stdout\.json\.cniVersion$/, { ours: '1.1.0', reference: '1.0.0' })],
+  },
+  { name: 'CHECK at 1.1.0 (the reference gets 1.0.0)', command: 'CHECK', stdin: conf('1.1.0'), refStdin: ok10, netns: true, addFirst: true },
+  { name: 'DEL at 1.1.0 (the reference gets 1.0.0)', command: 'DEL', stdin: conf('1.1.0'), refStdin: ok10, netns: true, addFirst: true },
   { name: 'cniVersion a number', command: 'ADD', stdin: conf('1.0.0', { cniVersion: 1.0 }), netns: true },
   { name: 'CHECK with cniVersion 0.3.1', command: 'CHECK', stdin: conf('0.3.1'), netns: true },
   { name: 'unknown command FOO', command: 'FOO', stdin: ok10, netns: true },
@@ -90,31 +97,50 @@ function sideBySide(): void {
 
   for (const c of CASES) {
     t.test(c.name, async (t) => {
-      const runOne = (file: string): PluginRun & { netns?: string } => {
-        const netns = c.netns ? makeNetns(t, 'ref').path : undefined
-        const base = cniEnv(c.command, { containerID: 'ctr-1', netns, ifName: 'eth0', path: path.dirname(file) })
-        if (c.addFirst) runPlugin(file, { env: { ...base, CNI_COMMAND: 'ADD' }, stdin: c.stdin })
-        return { ...runPlugin(file, { env: { ...base, ...c.env }, stdin: c.stdin }), netns }
+      const runOne = (file: string): PluginRun & { ns?: TestNetns } => {
+        const ns = c.netns ? makeNetns(t, 'ref') : undefined
+        if (ns && c.prepare) ipIn(ns, c.prepare)
+        const base = cniEnv(c.command, { containerID: 'ctr-1', netns: ns?.path, ifName: 'eth0', path: path.dirname(file) })
+        const stdin = file === REF && c.refStdin ? c.refStdin : c.stdin
+        if (c.addFirst) runPlugin(file, { env: { ...base, CNI_COMMAND: 'ADD' }, stdin })
+        return { ...runPlugin(file, { env: { ...base, ...c.env }, stdin }), ns }
       }
       const ours = runOne(OURS)
       const ref = runOne(REF)
-      t.equal(ours.code, ref.code, `exit code (ours ${ours.stdout || '(empty)'}; reference ${ref.stdout || '(empty)'})`)
-      if (ref.code !== 0) t.equal(ours.json?.code, ref.json?.code, `error code (reference: ${ref.json?.msg})`)
-      if (c.compareResult) t.same(normalize(ours.json, ours.netns), normalize(ref.json, ref.netns), 'same result')
+      const observe = (r: PluginRun & { ns?: TestNetns }, stdout: string) => {
+        const subst = { [regular]: '<regular file>', ...(r.ns ? { [r.ns.path]: '<netns>', [r.ns.name]: '<netns-name>' } : {}) }
+        const snap = r.ns ? snapshot({ ns: r.ns }, { subst }) : undefined
+        const o = observeStdout(snap ? snap.norm(stdout) : stdout.split(regular).join('<regular file>'))
+        delete o.tree
+        return { exit: r.code, stdout: o, ...(snap?.state ?? {}) }
+      }
+      await settle([ours.ns, ref.ns].filter((x): x is TestNetns => x !== undefined))
+      const version = typeof c.stdin === 'object' ? String((c.stdin as any).cniVersion ?? '0.1.0') : ''
+      const expect = [...(c.expect ?? [])]
+      if (c.compareResult && version.startsWith('0.')) expect.push(loopbackOldShape(version))
+      const allowances = [...(c.allow ?? []), ERROR_VERSION]
+      if (ref.code === 0 && version.startsWith('1.') && /\n {4}"dns": \{\}\n\}$/.test(ref.stdout)) allowances.push(NO_EMPTY_DNS)
+      assertSame(t, c.name, observe(ours, ours.stdout), observe(ref, expectedStdout(t, c.name, ref.stdout, expect)), allowances)
     })
   }
 
-  t.test('VERSION: both answer, the reference list is ours up to 1.0.0', async (t) => {
-    const ours = runPlugin(OURS, { env: { CNI_COMMAND: 'VERSION' }, stdin: { cniVersion: '1.0.0' } })
-    const ref = runPlugin(REF, { env: { CNI_COMMAND: 'VERSION' }, stdin: { cniVersion: '1.0.0' } })
-    t.same([ours.code, ref.code], [0, 0])
-    t.same(ours.json.supportedVersions.slice(0, ref.json.supportedVersions.length), ref.json.supportedVersions)
-  })
+  for (const sent of ['0.1.0', '0.3.1', '0.4.0', '1.0.0', '1.1.0', '9.9.9', undefined]) {
+    t.test(`VERSION, stdin ${sent === undefined ? 'empty' : `at ${sent}`}`, async (t) => {
+      const stdin = sent === undefined ? '' : { cniVersion: sent }
+      const ours = runPlugin(OURS, { env: { CNI_COMMAND: 'VERSION' }, stdin })
+      const ref = runPlugin(REF, { env: { CNI_COMMAND: 'VERSION' }, stdin })
+      const o = observeStdout(ours.stdout)
+      const r = observeStdout(expectedStdout(t, 'VERSION', ref.stdout, versionAnswer(sent)))
+      delete o.tree
+      delete r.tree
+      assertSame(t, 'VERSION', { exit: ours.code, stdout: o }, { exit: ref.code, stdout: r })
+    })
+  }
 
   t.test('no CNI_COMMAND: both print the about text on stderr and exit 0', async (t) => {
     const ours = runPlugin(OURS, { env: {}, stdin: ok10 })
     const ref = runPlugin(REF, { env: {}, stdin: ok10 })
-    t.same([ours.code, ours.stdout], [ref.code, ref.stdout])
+    assertSame(t, 'no CNI_COMMAND', { exit: ours.code, stdout: ours.stdout }, { exit: ref.code, stdout: ref.stdout })
     t.match(ours.stderr, /CNI protocol versions supported/)
     t.match(ref.stderr, /CNI protocol versions supported/)
   })
