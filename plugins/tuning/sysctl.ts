@@ -32,9 +32,12 @@ export function sysctlPath(key: string, ifName: string): string {
   }
   // eslint-disable-next-line no-control-regex
   if (key.startsWith('/') || /[\u0000-\u001f\u007f]/.test(key)) refuse()
+  // Dots become slashes below, so `..` could never climb out; a slashed `..` or `.` is refused
+  // anyway rather than silently read as empty elements.
+  if (key.split('/').some((p) => p === '.' || p === '..')) refuse()
   const rel = key.replace(/\./g, '/').replace('IFNAME', ifName)
   const parts = rel.split('/').filter((p) => p !== '') // Go's filepath.Join drops empty elements too
-  if (parts.length < 2 || parts[0] !== 'net' || parts.some((p) => p === '.' || p === '..')) refuse()
+  if (parts.length < 2 || parts[0] !== 'net') refuse()
   return `/proc/sys/${parts.join('/')}`
 }
 
