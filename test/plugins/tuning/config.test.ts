@@ -6,7 +6,7 @@ import { formatBackup, parseBackup, backupName } from '../../../plugins/tuning/b
 import { checkMac, loadConf, parseGoMac } from '../../../plugins/tuning/config'
 import { checkAllowlistText, sysctlPath } from '../../../plugins/tuning/sysctl'
 
-const base = (extra: Record<string, unknown> = {}) => ({ cniVersion: '1.0.0', name: 'n', type: 'tuning', ...extra })
+const base = (extra: Record<string, unknown> = {}): Record<string, unknown> & { name: string } => ({ cniVersion: '1.0.0', name: 'n', type: 'tuning', ...extra })
 const thrown = (fn: () => unknown): any => {
   try {
     fn()

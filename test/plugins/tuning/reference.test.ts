@@ -6,7 +6,7 @@
 // the sysctls, and the backup file byte for byte. Then each implementation's DEL undoes the other's
 // ADD. Errors: the same code and message, except the deliberate differences asserted here.
 import t, { type Test } from 'tap'
-import { type Ctr, HAVE_REF_TUNING, ID, REF_TUNING, TUNING, backupText, container, dataRoot, errorOf, ipLink, readSysctlIn, runTuning } from './fixture'
+import { type Ctr, HAVE_REF_TUNING, REF_TUNING, TUNING, backupText, container, dataRoot, ipLink, readSysctlIn, runTuning } from '../../helpers/tuning'
 import type { PluginRun } from '../../helpers/plugin'
 
 interface Side {

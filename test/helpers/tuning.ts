@@ -7,10 +7,10 @@
  */
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { Rtnl } from '../../../lib/netlink'
-import { withNetnsPathSync } from '../../../lib/ns'
-import { type HasTeardown, type TestNetns, ipIn, ipJson, makeNetns, rtnlIn } from '../../helpers/netns'
-import { BIN_DIR, REF_DIR, type PluginRun, cniEnv, runPlugin } from '../../helpers/plugin'
+import { Rtnl } from '../../lib/netlink'
+import { withNetnsPathSync } from '../../lib/ns'
+import { type HasTeardown, type TestNetns, ipIn, ipJson, makeNetns, rtnlIn } from './netns'
+import { BIN_DIR, REF_DIR, type PluginRun, cniEnv, runPlugin } from './plugin'
 
 export const TUNING = path.join(BIN_DIR, 'tuning')
 export const REF_TUNING = path.join(REF_DIR, 'tuning')
