@@ -1,11 +1,14 @@
 // Kernel tests of our tuning, run as the executable (dist/bin/tuning) the way a runtime runs it:
 // every key, the backup file, CHECK, DEL, a second ADD, a failed ADD, bad names, the dataDir rules,
 // the allowlist (at the end: one file, so tap starts one process fewer).
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
+import * as path from 'node:path'
 import t, { type Test } from 'tap'
 import { ALLOWLIST_FILE } from '../../../plugins/tuning/sysctl'
 import { HAVE_REF_TUNING, ID, REF_TUNING, backupText, container, dataRoot, errorOf, ipLink, linkState, prevResult, readSysctlIn, runTuning, tuningConf } from '../../helpers/tuning'
-import { ipIn } from '../../helpers/netns'
+import { ipIn, ipJson, makeNetns, rtnlIn } from '../../helpers/netns'
+import { BIN_DIR, NSENTER, RUNTIME_PATH } from '../../helpers/plugin'
 
 const V = '1.0.0'
 const ALL = {
@@ -310,4 +313,48 @@ t.test('an empty allowlist allows no sysctl, and ADDs without sysctls still work
   const r = runTuning('ADD', tuningConf('1.0.0', c.ns, dir, { mtu: 1400 }), c.ns)
   t.equal(r.code, 0, r.stdout)
   t.equal(runTuning('DEL', tuningConf('1.0.0', c.ns, dir), c.ns).code, 0)
+})
+
+// ---- examples/netconf/85-bridge-tuning.conflist, as it is, through dist/cnitool ----
+// In a fake host (nsenter), CNI_PATH=dist/bin, the MAC from the `mac` capability (CAP_ARGS) and
+// podman-like CNI_ARGS; only host-local's and tuning's dataDirs are moved into private directories.
+
+t.test('examples/netconf/85-bridge-tuning.conflist through cnitool: ADD, CHECK, DEL', async (t) => {
+  const root = path.join(__dirname, '..', '..', '..')
+  const list = JSON.parse(fs.readFileSync(path.join(root, 'examples', 'netconf', '85-bridge-tuning.conflist'), 'utf8'))
+  const data = dataRoot(t)
+  for (const p of list.plugins) {
+    if (p.ipam) p.ipam.dataDir = `${data}/ipam`
+    if (p.type === 'tuning') p.dataDir = `${data}/tuning`
+  }
+  const netconfDir = `${data}/net.d`
+  fs.mkdirSync(netconfDir)
+  fs.writeFileSync(`${netconfDir}/85-bridge-tuning.conflist`, JSON.stringify(list))
+  const host = makeNetns(t, 'tun-exh')
+  const ctr = makeNetns(t, 'tun-exc')
+  const env = {
+    PATH: RUNTIME_PATH, NETCONFPATH: netconfDir, CNI_PATH: BIN_DIR, CNI_CACHE_DIR: `${data}/cache`,
+    CNI_ARGS: 'IgnoreUnknown=1;K8S_POD_NAME=web', CAP_ARGS: JSON.stringify({ mac: '02:61:64:00:00:01' }),
+  }
+  const cnitool = (verb: string) => {
+    const r = spawnSync(NSENTER, [`--net=${host.path}`, '--', path.join(root, 'dist', 'cnitool'), verb, list.name, ctr.path], { env, encoding: 'utf8', timeout: 60_000 })
+    if (r.error) throw r.error
+    return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+  }
+  const add = cnitool('add')
+  t.equal(add.code, 0, `cnitool add ${add.stderr}`)
+  const result = JSON.parse(add.stdout)
+  t.equal(result.interfaces.find((i: any) => i.name === 'eth0' && i.sandbox)?.mac, '02:61:64:00:00:01', 'the result carries the MAC from the capability')
+  const c = { ns: ctr, rtnl: rtnlIn(t, ctr) }
+  t.match(linkState(c), { mac: '02:61:64:00:00:01', mtu: 1400, allmulti: true, promisc: false })
+  t.equal(readSysctlIn(ctr, 'net/ipv4/conf/eth0/arp_notify'), '1')
+  t.equal(readSysctlIn(ctr, 'net/core/somaxconn'), '1024')
+  const saved = JSON.parse(backupText(`${data}/tuning`, fs.readdirSync(`${data}/tuning`)[0].replace(/_eth0\.json$/, ''))!)
+  t.match(saved, { mtu: 1500, allmulti: false, mac: /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/ }, 'the originals bridge gave eth0')
+  const check = cnitool('check')
+  t.equal(check.code, 0, `cnitool check ${check.stderr}`)
+  const del = cnitool('del')
+  t.equal(del.code, 0, `cnitool del ${del.stderr}`)
+  t.same(fs.readdirSync(`${data}/tuning`), [], 'the backup file is gone')
+  t.same(ipJson(ctr, ['link', 'show']).map((l: any) => l.ifname), ['lo'], 'eth0 is gone with the bridge DEL')
 })
