@@ -28,12 +28,9 @@ function note(msg: string): void {
   writeAllSync(2, `tuning: ${msg}\n`)
 }
 
+/** The reference's ns.WithNetNSPath errors come unwrapped: `failed to Statfs "/x": no such file or directory`. */
 function openNetnsOrFail(path: string): Netns {
-  try {
-    return openNetns(path)
-  } catch (err) {
-    throw new Error(`failed to open netns ${JSON.stringify(path)}: ${(err as Error).message}`)
-  }
+  return openNetns(path)
 }
 
 function mustGetLink(rtnl: Rtnl, ifName: string): Link {
@@ -131,10 +128,11 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   if (c.mac !== '') plan.mac = checkMac(c.mac)
   if (wantsLinkChange(c)) plan.file = backupPath(c.dataDir, args.containerID, args.ifName)
   const result = c.prevResult!
-  if (plan.sysctls.length === 0 && !plan.file) return result
+  // Opened even with nothing to do (podman's default `{"type": "tuning"}`): a bad CNI_NETNS fails
+  // ADD, as in the reference.
   const ns = openNetnsOrFail(args.netns)
   try {
-    ns.runSync(() => applyInNetns(plan))
+    if (plan.sysctls.length > 0 || plan.file) ns.runSync(() => applyInNetns(plan))
   } finally {
     ns.close()
   }

@@ -80,9 +80,19 @@ export function checkAllowlistText(keys: Iterable<string>, text: string, file = 
   }
 }
 
+// libuv's descriptions (what our fs errors carry) where Go's (glibc's strerror) differ.
+const GO_TEXT: Record<string, string> = {
+  EEXIST: 'file exists',
+  EISDIR: 'is a directory',
+  ELOOP: 'too many levels of symbolic links',
+  ENAMETOOLONG: 'file name too long',
+  EIO: 'input/output error',
+}
+
 /** The text of an fs error as Go prints it (`no such file or directory`). */
 export function goErrText(err: unknown): string {
   const e = err as NodeJS.ErrnoException
+  if (e && typeof e.code === 'string' && GO_TEXT[e.code]) return GO_TEXT[e.code]
   const m = /^E[A-Z0-9]+: (.*?)(?:, [a-z_]+(?: '.*')?)?$/s.exec(e?.message ?? '')
   return m ? m[1] : String(e?.message ?? err)
 }

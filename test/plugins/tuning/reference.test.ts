@@ -41,8 +41,8 @@ function conf(v: string, dir: string, keys: Record<string, unknown>, withPrev = 
   return { cniVersion: v, name: 'tunref', type: 'tuning', dataDir: dir, ...keys, ...(withPrev ? { prevResult: prev(v) } : {}) }
 }
 
-function run(s: Side, command: string, v: string, keys: Record<string, unknown>, opts: { args?: string; file?: string; withPrev?: boolean } = {}): PluginRun {
-  return runTuning(command, conf(v, s.dir, keys, opts.withPrev ?? true), s.c.ns, { args: opts.args }, opts.file ?? s.file)
+function run(s: Side, command: string, v: string, keys: Record<string, unknown>, opts: { args?: string; file?: string; withPrev?: boolean; netns?: string } = {}): PluginRun {
+  return runTuning(command, conf(v, s.dir, keys, opts.withPrev ?? true), s.c.ns, { args: opts.args, netns: opts.netns }, opts.file ?? s.file)
 }
 
 const SYSCTLS = ['net/ipv4/conf/eth0/arp_notify', 'net/core/somaxconn', 'net/ipv4/conf/all/arp_ignore']
@@ -120,11 +120,13 @@ t.test('MAC sources side by side: capability, CNI_ARGS, args.cni, and each alone
 t.test('errors side by side', { skip: !HAVE_REF_TUNING && 'no /usr/lib/cni/tuning' }, async (t) => {
   const p = pair(t, 'err')
   const v = '0.4.0'
-  const same = (keys: Record<string, unknown>, what: string, opts: { args?: string; withPrev?: boolean; command?: string } = {}) =>
+  const same = (keys: Record<string, unknown>, what: string, opts: { args?: string; withPrev?: boolean; command?: string; netns?: string } = {}) =>
     sameRun(t, run(p.ours, opts.command ?? 'ADD', v, keys, opts), run(p.ref, opts.command ?? 'ADD', v, keys, opts), v, what)
   same({ mtu: 1400 }, 'no prevResult', { withPrev: false })
   same({ sysctl: { 'kernel.hostname': 'x' } }, 'a sysctl outside net')
   same({ sysctl: { 'net.ipv4.nonexist': '1' } }, 'a sysctl that does not exist')
+  same({ sysctl: { 'net.ipv4': '1' } }, 'a sysctl that is a directory')
+  same({}, 'nothing to do, but no such namespace', { netns: '/run/netns/tscni-t-tun-gone-0-000000' })
   same({ mac: 'zz' }, 'a bad MAC')
   same({ mac: '02:61:00:00:12:01' }, 'unknown CNI_ARGS', { args: 'mac=02:61:00:00:12:01' })
   same({ mac: '02:61:00:00:12:01' }, 'unknown CNI_ARGS on DEL', { args: 'mac=02:61:00:00:12:01', command: 'DEL' })
