@@ -122,8 +122,8 @@ const HEX = '[0-9a-fA-F]'
 export function parseGoMac(s: string): Buffer | undefined {
   let hex: string
   if (s.length >= 14 && (s[2] === ':' || s[2] === '-')) {
-    const sep = s[2] === ':' ? ':' : '-'
-    if (!new RegExp(`^${HEX}{2}(${sep === ':' ? ':' : '-'}${HEX}{2})+$`).test(s)) return undefined
+    const sep = s[2] // ':' or '-', used throughout
+    if (!new RegExp(`^${HEX}{2}(${sep}${HEX}{2})+$`).test(s)) return undefined
     hex = s.split(sep).join('')
   } else if (s.length >= 14 && s[4] === '.') {
     if (!new RegExp(`^${HEX}{4}(\\.${HEX}{4})+$`).test(s)) return undefined

@@ -164,3 +164,15 @@ t.test('a second ADD: the reference overwrites the saved originals, ours keeps t
   t.equal(run(p.ours, 'DEL', v, {}, { file: REF_TUNING }).code, 0)
   t.equal(ipLink(p.ours.c).mtu, 1500, "the reference's DEL restores the original from our file")
 })
+
+t.test('0.1.0 and 0.2.0: the old result shape, byte for byte', { skip: !HAVE_REF_TUNING && 'no /usr/lib/cni/tuning' }, async (t) => {
+  const p = pair(t, 'old')
+  for (const v of ['0.1.0', '0.2.0']) {
+    const old = { cniVersion: v, ip4: { ip: '10.61.0.2/24', gateway: '10.61.0.1' }, dns: {} }
+    const keys = { mtu: 1420, allmulti: false, prevResult: old }
+    sameRun(t, run(p.ours, 'ADD', v, keys, { withPrev: false }), run(p.ref, 'ADD', v, keys, { withPrev: false }), v, `${v} ADD`)
+    t.same(state(p.ours), state(p.ref), `${v}: the same state`)
+    sameRun(t, run(p.ours, 'DEL', v, keys, { withPrev: false }), run(p.ref, 'DEL', v, keys, { withPrev: false }), v, `${v} DEL`)
+    t.same(state(p.ours), state(p.ref), `${v}: the same state after DEL`)
+  }
+})
