@@ -6,7 +6,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import t, { type Test } from 'tap'
 import { ALLOWLIST_FILE } from '../../../plugins/tuning/sysctl'
-import { HAVE_REF_TUNING, ID, REF_TUNING, backupText, container, dataRoot, errorOf, ipLink, linkState, prevResult, readSysctlIn, runTuning, tuningConf } from '../../helpers/tuning'
+import { HAVE_REF_TUNING, ID, REF_TUNING, TUNING, backupText, container, dataRoot, errorOf, ipLink, linkState, prevResult, readSysctlIn, runTuning, tuningConf } from '../../helpers/tuning'
 import { ipIn, ipJson, makeNetns, rtnlIn } from '../../helpers/netns'
 import { BIN_DIR, NSENTER, RUNTIME_PATH } from '../../helpers/plugin'
 
@@ -214,6 +214,36 @@ t.test('ifnames with dots; DEL without netns or with the namespace gone; wrong t
   t.match(errorOf(runTuning('ADD', tuningConf(V, c.ns, dir, { mtu: 'big' }), c.ns)), { code: 7, msg: 'failed to load netconf: "mtu" must be integer' })
   t.match(errorOf(runTuning('DEL', tuningConf(V, c.ns, dir, { allmulti: 1 }), c.ns)), { code: 7, msg: 'failed to load netconf: "allmulti" must be boolean' })
   t.match(errorOf(runTuning('ADD', '{"cniVersion":"1.0.0","name":"tunnet","type":"tuning","sysctl":[]}', c.ns)), { code: 7, msg: 'failed to load netconf: "sysctl" must be object' })
+})
+
+t.test('DEL never fails once the config reads: bad files stay, a gone link drops its file', async (t) => {
+  const c = container(t, 'delx')
+  const dir = dataRoot(t)
+  const file = `${dir}/${ID}_eth0.json`
+  const conf = tuningConf(V, c.ns, dir)
+  for (const bin of HAVE_REF_TUNING ? [TUNING, REF_TUNING] : [TUNING]) {
+    fs.writeFileSync(file, '{\n "mtu": 100000,\n "promisc": true\n}', { mode: 0o600 })
+    const r = runTuning('DEL', conf, c.ns, {}, bin)
+    t.equal(r.code, 0, `${bin}: a restore the kernel refuses`)
+    t.equal(r.stdout, '')
+    t.ok(fs.existsSync(file), 'the file stays')
+    t.equal(linkState(c).promisc, true, 'what could be restored was')
+    ipIn(c.ns, ['link', 'set', 'eth0', 'promisc', 'off'])
+    fs.rmSync(file)
+  }
+  t.match(runTuning('DEL', conf, c.ns).stderr, /^$/, 'no file: nothing said')
+  fs.writeFileSync(file, '{"mtu": "x"}', { mode: 0o600 })
+  let r = runTuning('DEL', conf, c.ns)
+  t.equal(r.code, 0)
+  t.match(r.stderr, /cannot be read/)
+  t.ok(fs.existsSync(file), 'an unreadable file stays (like the reference)')
+  fs.rmSync(file)
+
+  t.equal(runTuning('ADD', tuningConf(V, c.ns, dir, { mtu: 1400 }), c.ns).code, 0)
+  ipIn(c.ns, ['link', 'del', 'eth0'])
+  r = runTuning('DEL', conf, c.ns)
+  t.equal(r.code, 0, r.stdout)
+  t.notOk(fs.existsSync(file), 'the link is gone: so is its file')
 })
 
 t.test('the backup directory must be one only root can write', async (t) => {
