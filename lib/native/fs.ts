@@ -89,6 +89,7 @@ class Stats {
     readonly dev: number | bigint,
     readonly mtimeNs: bigint,
     readonly ctimeNs: bigint,
+    readonly uid: number,
   ) {}
   private type(): number {
     return this.mode & CONSTANTS.S_IFMT
@@ -186,7 +187,7 @@ function loadFfiFs(): FileSystem {
     const ns = (off: number): bigint => v.getBigInt64(off, true) * 1_000_000_000n + BigInt(v.getUint32(off + 8, true))
     const ino = v.getBigUint64(32, true)
     const dev = makedev(v.getUint32(136, true), v.getUint32(140, true))
-    return new Stats(v.getUint16(28, true), Number(v.getBigUint64(40, true)), bigint ? ino : Number(ino), bigint ? dev : Number(dev), ns(112), ns(96))
+    return new Stats(v.getUint16(28, true), Number(v.getBigUint64(40, true)), bigint ? ino : Number(ino), bigint ? dev : Number(dev), ns(112), ns(96), v.getUint32(20, true))
   }
 
   // Files read here are small (sysctls, store entries, configs): a small buffer that doubles when

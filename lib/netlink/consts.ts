@@ -60,7 +60,7 @@ export const NLMSG = { NOOP: 1, ERROR: 2, DONE: 3, OVERRUN: 4 } as const
 export const NLA_F_NESTED = 0x8000
 
 /** net_device flags (ifi_flags). */
-export const IFF = { UP: 0x1, LOOPBACK: 0x8, PROMISC: 0x100 } as const
+export const IFF = { UP: 0x1, LOOPBACK: 0x8, PROMISC: 0x100, ALLMULTI: 0x200 } as const
 
 export const IFLA = {
   ADDRESS: 1,

@@ -52,6 +52,8 @@ export interface Link {
   linkNetnsId?: number
   /** Promiscuous mode set by a user (IFF_PROMISC as reported; a bridge's own use does not count). */
   promisc: boolean
+  /** All-multicast mode set by a user (IFF_ALLMULTI as reported, like promisc). */
+  allmulti: boolean
   /** Bridges only: IFLA_BR_VLAN_FILTERING. */
   vlanFiltering?: boolean
   /** Bridge ports only (slave kind 'bridge'). */
@@ -104,6 +106,7 @@ export function parseLink(data: Buffer): Link {
     mtu: get(IFLA.MTU) ? readU32(get(IFLA.MTU)!) : 0,
     mac: formatMac(get(IFLA.ADDRESS) ?? Buffer.alloc(0)),
     promisc: (hdr.flags & IFF.PROMISC) !== 0,
+    allmulti: (hdr.flags & IFF.ALLMULTI) !== 0,
   }
   const txq = get(IFLA.TXQLEN)
   if (txq) link.txQLen = readU32(txq)
@@ -195,6 +198,10 @@ export function setLinkDown(s: NetlinkSocket, index: number): void {
 
 export function setPromisc(s: NetlinkSocket, index: number, on: boolean): void {
   setLink(s, index, { flags: on ? IFF.PROMISC : 0, mask: IFF.PROMISC })
+}
+
+export function setAllmulti(s: NetlinkSocket, index: number, on: boolean): void {
+  setLink(s, index, { flags: on ? IFF.ALLMULTI : 0, mask: IFF.ALLMULTI })
 }
 
 export function setMtu(s: NetlinkSocket, index: number, mtu: number): void {

@@ -82,6 +82,11 @@ export class Rtnl {
     return links.setPromisc(this.socket, index, on)
   }
 
+  /** All-multicast mode (IFF_ALLMULTI), read back as `Link.allmulti`. */
+  setAllmulti(index: number, on: boolean): void {
+    return links.setAllmulti(this.socket, index, on)
+  }
+
   setTxQLen(index: number, qlen: number): void {
     return links.setTxQLen(this.socket, index, qlen)
   }

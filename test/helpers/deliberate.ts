@@ -126,6 +126,12 @@ export const DELIBERATE = {
     reference: 'has only the address files, last_reserved_ip.N and lock',
     why: 'decided in shared/ARCHITECTURE.md: ADD on a network with 60,000 allocations must not read 60,000 files; the reference reads the index files and matches nothing in them',
   },
+  tuningChecksFirst: {
+    title: 'tuning checks everything before it changes anything',
+    ours: 'validates the MAC, every sysctl name (allowlist included) and the backup directory first; a failed ADD puts back sysctls, link attributes and the backup file; a second ADD keeps the first one\'s saved originals; args.cni.sysctl without sysctl works',
+    reference: 'Debian 1.1.1 writes sysctls and link attributes as it goes, so a failed ADD leaves part of the config applied; a second ADD overwrites the saved originals with the already-changed values; args.cni.sysctl without sysctl panics',
+    why: 'a failed ADD must leave nothing behind, and DEL must restore the values from before the first ADD',
+  },
 } as const satisfies Record<string, Deliberate>
 
 export type DeliberateId = keyof typeof DELIBERATE

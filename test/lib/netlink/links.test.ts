@@ -71,6 +71,13 @@ t.test('bridge: create, read back, EEXIST on a duplicate, up/down, mtu, mac, pro
   t.match(viaIp, { mtu: 1300, address: '0a:58:0a:f1:00:01' }, 'iproute2 sees the same')
   t.ok(viaIp.flags.includes('PROMISC') && viaIp.flags.includes('UP'))
 
+  t.equal(now.allmulti, false)
+  host.setAllmulti(br.index, true)
+  t.equal(mustGet(host, 'tbr0').allmulti, true, 'allmulti on')
+  t.ok(ipJson(hostNs, ['link', 'show', 'tbr0'])[0].flags.includes('ALLMULTI'), 'iproute2 sees ALLMULTI')
+  host.setAllmulti(br.index, false)
+  t.equal(mustGet(host, 'tbr0').allmulti, false, 'allmulti off')
+
   host.setPromisc(br.index, false)
   host.setLinkDown(br.index)
   now = mustGet(host, 'tbr0')
