@@ -73,7 +73,7 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   }
   if (ips.length > 0) {
     try {
-      writeRecord(c.dataDir, c.name, { containerID: args.containerID, ifName: args.ifName, ips })
+      writeRecord(c.dataDir, c.name, { containerID: args.containerID, ifName: args.ifName, ips, backend })
     } catch (err) {
       warn(`cannot record the addresses for GC in ${c.dataDir}: ${(err as Error).message}`)
     }
@@ -142,8 +142,9 @@ export async function cmdGc(args: CmdArgs): Promise<void> {
     if (network === c.name) continue
     for (const r of listRecords(c.dataDir, network)) r.ips.forEach((ip) => kept.add(ip))
   }
-  const backend = await chooseBackend(c)
+  let chosen: Backend | undefined
   for (const r of stale) {
+    const backend = r.backend ?? (chosen ??= await chooseBackend(c))
     await revoke(c, backend, r.ips.filter((ip) => !kept.has(ip)))
     removeRecord(c.dataDir, c.name, r.containerID, r.ifName)
   }

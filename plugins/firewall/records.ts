@@ -3,7 +3,7 @@
  * The per-address rules carry no comment (they must be the reference's, byte for byte), and
  * CNI-FORWARD is shared by every network, so the rules alone cannot tell whose they are.
  *
- *   <dataDir>/<network>/<containerID>:<ifName>    {"containerID":…,"ifName":…,"ips":["10.0.0.2/32"]}
+ *   <dataDir>/<network>/<containerID>:<ifName>    {"containerID":…,"ifName":…,"ips":["10.0.0.2/32"],"backend":"iptables"}
  *
  * containerID and ifName are validated by skel before a verb runs (no `/`, no `:`), so the name is
  * unambiguous and stays inside the directory. Written atomically (temp file + rename), mode 0600.
@@ -15,6 +15,8 @@ export interface AttachmentRecord {
   containerID: string
   ifName: string
   ips: string[]
+  /** The backend that ADD used (GC removes the addresses there). */
+  backend?: 'iptables' | 'firewalld'
 }
 
 const dirOf = (dataDir: string, network: string): string => `${dataDir.replace(/\/+$/, '')}/${network}`
@@ -60,7 +62,9 @@ function parse(text: string): AttachmentRecord | undefined {
   try {
     const r = JSON.parse(text) as Partial<AttachmentRecord>
     if (typeof r.containerID !== 'string' || typeof r.ifName !== 'string' || !Array.isArray(r.ips)) return undefined
-    return { containerID: r.containerID, ifName: r.ifName, ips: r.ips.filter((ip): ip is string => typeof ip === 'string') }
+    const out: AttachmentRecord = { containerID: r.containerID, ifName: r.ifName, ips: r.ips.filter((ip): ip is string => typeof ip === 'string') }
+    if (r.backend === 'iptables' || r.backend === 'firewalld') out.backend = r.backend
+    return out
   } catch {
     return undefined
   }

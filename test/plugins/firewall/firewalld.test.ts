@@ -124,6 +124,13 @@ t.test('firewalld: auto-detected; ADD, CHECK, DEL like the reference, across imp
   t.ok(save(w.host, 4).some((l) => l.includes('-i fwbr40 ! -o fwbr40')), 'the isolation rules are in iptables')
   expectOk(t, fw('DEL', iso), 'DEL')
   t.same(sources(bus, 'internal'), [], 'gone')
+
+  // GC takes a stale attachment's sources out of the zone it was put in.
+  expectOk(t, fw('ADD', { ...conf, cniVersion: '1.1.0', prevResult: prevResult('1.1.0', 'fwbr40', ADDRS) }), 'ADD (1.1.0)')
+  t.same(sources(bus), HOSTS)
+  expectOk(t, fw('GC', { cniVersion: '1.1.0', name: 'fwd', type: 'firewall', dataDir, 'cni.dev/valid-attachments': [] }), 'GC')
+  t.same(sources(bus), [], 'GC removed the sources')
+  expectOk(t, fw('STATUS', { cniVersion: '1.1.0', name: 'fwd', type: 'firewall', backend: 'firewalld' }), 'STATUS with firewalld running')
 })
 
 t.test('firewalld: a failed ADD removes only what it added, with the reference’s error', { skip: MISSING }, async (t) => {

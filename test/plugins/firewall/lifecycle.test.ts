@@ -145,6 +145,10 @@ t.test('a failed ADD removes what it added; config errors come before any rule',
   t.same(save(w2.host, 6).filter((l) => l.includes('CNI-')), [], '(IPv6)')
   t.same([save(w.host, 4).filter((l) => /10\.62|fd00/.test(l)), save(w.host, 6).filter((l) => /10\.62|fd00/.test(l))], [before[0].filter((l) => /10\.62/.test(l)), []])
 
+  const version = runFw(w2, 'VERSION', { cniVersion: '1.0.0' }, a)
+  t.same(version.json, { cniVersion: '1.0.0', supportedVersions: ['0.4.0', '1.0.0', '1.1.0'] }, 'VERSION: 0.4.0 and later')
+  const status = runFw(w2, 'STATUS', { cniVersion: '1.1.0', name: 'fwerr', type: 'firewall', backend: 'firewalld' }, a)
+  t.match(errorOf(status), { exit: 1, code: 50 }, 'STATUS without firewalld')
   const noBus = runFw(w2, 'ADD', fwConf('fwerr', '1.0.0', prevResult('1.0.0', 'fwbr24', A), { dataDir, backend: 'firewalld' }), a)
   t.match(errorOf(noBus), { code: 999, msg: 'dial unix /nonexistent/tscni-test-no-bus: connect: no such file or directory' }, 'firewalld without a bus')
 })
