@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import t from 'tap'
+import t, { type Test } from 'tap'
 import type { HasTeardown } from '../../helpers/netns'
 import { FIREWALL, HAVE_REF, REF_FIREWALL, type World, errorOf, expectOk, fwConf, prevResult, runFw, save, tempDir, world } from './fixture'
 
@@ -81,9 +81,14 @@ async function privateFirewalld(t: HasTeardown, w: World): Promise<string> {
   throw new Error(`firewalld did not come up: ${fs.existsSync(path.join(dir, 'firewalld.log')) ? fs.readFileSync(path.join(dir, 'firewalld.log'), 'utf8') : ''}`)
 }
 
-t.test('firewalld: auto-detected; ADD, CHECK, DEL like the reference, across implementations', { skip: MISSING }, async (t) => {
+t.test('firewalld (one private bus and firewalld for all cases)', { skip: MISSING }, async (t) => {
   const w = world(t, 'fwd')
   const bus = await privateFirewalld(t, w)
+  await t.test('auto-detected; ADD, CHECK, DEL like the reference, across implementations', (t) => usual(t, w, bus))
+  await t.test('a failed ADD removes only what it added, with the reference’s error', (t) => failing(t, w, bus))
+})
+
+async function usual(t: Test, w: World, bus: string): Promise<void> {
   const dataDir = tempDir(t)
   const ADDRS = ['10.62.40.2/24', 'fd00:62::28:2/64']
   const HOSTS = ['10.62.40.2/32', 'fd00:62::28:2/128']
@@ -131,11 +136,9 @@ t.test('firewalld: auto-detected; ADD, CHECK, DEL like the reference, across imp
   expectOk(t, fw('GC', { cniVersion: '1.1.0', name: 'fwd', type: 'firewall', dataDir, 'cni.dev/valid-attachments': [] }), 'GC')
   t.same(sources(bus), [], 'GC removed the sources')
   expectOk(t, fw('STATUS', { cniVersion: '1.1.0', name: 'fwd', type: 'firewall', backend: 'firewalld' }), 'STATUS with firewalld running')
-})
+}
 
-t.test('firewalld: a failed ADD removes only what it added, with the reference’s error', { skip: MISSING }, async (t) => {
-  const w = world(t, 'fwd-err')
-  const bus = await privateFirewalld(t, w)
+async function failing(t: Test, w: World, bus: string): Promise<void> {
   const dataDir = tempDir(t)
   // 10.62.41.3 already belongs to another zone: ZONE_CONFLICT.
   t.equal(busCall(bus, ['--dest=org.fedoraproject.FirewallD1', '/org/fedoraproject/FirewallD1', 'org.fedoraproject.FirewallD1.zone.addSource', 'string:public', 'string:10.62.41.3/32']).code, 0)
@@ -146,4 +149,4 @@ t.test('firewalld: a failed ADD removes only what it added, with the reference�
   t.same(sources(bus, 'public'), ['10.62.41.3/32'], 'the other zone is untouched')
   const bad = runFw(w, 'ADD', { ...conf, firewalldZone: 'nosuchzone' }, { containerID: 'fwd-2' }, FIREWALL, bus)
   t.match(errorOf(bad), { code: 999, msg: 'failed to add the address 10.62.41.2/32 to nosuchzone zone: INVALID_ZONE: nosuchzone' })
-})
+}
