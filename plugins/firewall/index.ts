@@ -12,7 +12,7 @@
  * fails on a firewalld `false`; ADD records the addresses per attachment, so GC can remove the
  * rules of attachments that are gone and a DEL without prevResult still removes them.
  */
-import type { Family } from '../../lib/netfilter/iptables'
+import type { Family, RuleSpec } from '../../lib/netfilter/iptables'
 import { type CmdArgs, CniError, type Result, validAttachments } from '../../lib/skel'
 import { writeAllSync } from '../../lib/skel/stdio'
 import { type Backend, type FirewallConf, checkIngressPolicy, isolatedBridge, loadConf } from './config'
@@ -27,7 +27,6 @@ import {
   iptablesRemoveRules,
   iptablesRevoke,
 } from './iptables'
-import type { RuleSpec } from '../../lib/netfilter/iptables'
 import { listNetworks, listRecords, readRecord, removeRecord, writeRecord } from './records'
 
 /** The config's backend, else firewalld when it is running, else iptables. */

@@ -11,6 +11,8 @@ const cases = [
   { v: '0.4.0', extra: {} },
   { v: '1.0.0', extra: { ingressPolicy: 'same-bridge' } },
   { v: '0.4.0', extra: { ingressPolicy: 'same-bridge', iptablesAdminChainName: 'FW62-ADMIN', backend: '' } },
+  // Keys match case-insensitively (Go), the last of a repeated key wins; an unknown backend means auto.
+  { v: '1.0.0', extra: { IngressPolicy: 'open', INGRESSPOLICY: 'same-bridge', IptablesAdminChainName: 'FW62-ADM2', backend: 'foo' } },
 ]
 
 t.test('ADD: the same tables and output as the reference', { skip: !HAVE_REF && 'no reference firewall' }, async (t) => {
