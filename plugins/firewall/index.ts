@@ -44,7 +44,8 @@ const warn = (msg: string): void => writeAllSync(2, `firewall: ${msg}\n`)
 async function revoke(c: FirewallConf, backend: Backend, ips: readonly string[]): Promise<void> {
   if (ips.length === 0) return
   if (backend === 'firewalld') return firewalldRemove(c.firewalldZone, ips)
-  for (const [f, list] of families(groupByFamily(ips))) await iptablesRevoke(f, list).catch(() => undefined)
+  // The families side by side: deleting creates no table, so their order does not matter here.
+  await Promise.all(families(groupByFamily(ips)).map(([f, list]) => iptablesRevoke(f, list).catch(() => undefined)))
 }
 
 export async function cmdAdd(args: CmdArgs): Promise<Result> {
@@ -108,7 +109,9 @@ export async function cmdCheck(args: CmdArgs): Promise<void> {
     ensureBus()
     return firewalldCheck(c.firewalldZone, families(byFamily).flatMap(([, l]) => l))
   }
-  for (const [f, list] of families(byFamily)) await iptablesCheck(f, c.adminChain, list)
+  // Both families at once (CHECK makes nothing); IPv4's failure is the one reported when both fail.
+  const outcomes = await Promise.allSettled(families(byFamily).map(([f, list]) => iptablesCheck(f, c.adminChain, list)))
+  for (const o of outcomes) if (o.status === 'rejected') throw o.reason
 }
 
 /** STATUS: ready when the chosen backend can be used (iptables: the filter table can be listed). */
