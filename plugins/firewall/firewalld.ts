@@ -117,9 +117,9 @@ async function zoneSources(zone: string): Promise<Set<string>> {
 /**
  * ADD: each address a source of the zone. Addresses already there are left as they are (firewalld
  * 1.3 accepts them again silently, older ones answer ZONE_ALREADY_SET), so a failure undoes exactly
- * the sources this call added.
+ * the sources this call added. Returns them (what a later failure of the ADD takes out again).
  */
-export async function firewalldAdd(zone: string, ips: readonly string[]): Promise<void> {
+export async function firewalldAdd(zone: string, ips: readonly string[]): Promise<string[]> {
   const present = await zoneSources(zone)
   const added: string[] = []
   for (const ip of ips) {
@@ -133,6 +133,7 @@ export async function firewalldAdd(zone: string, ips: readonly string[]): Promis
       throw new Error(`failed to add the address ${ip} to ${zone} zone: ${(err as Error).message}`)
     }
   }
+  return added
 }
 
 /** DEL: each address removed from the zone; errors (already gone, no firewalld) are ignored. */

@@ -61,13 +61,14 @@ export async function cmdAdd(args: CmdArgs): Promise<Result> {
   if (backend === 'firewalld') ensureBus()
 
   const appended: [Family, RuleSpec[]][] = []
+  let sourcesAdded: string[] = []
   try {
-    if (backend === 'firewalld') await firewalldAdd(c.firewalldZone, ips)
+    if (backend === 'firewalld') sourcesAdded = await firewalldAdd(c.firewalldZone, ips)
     else for (const [f, list] of families(byFamily)) appended.push([f, await iptablesAllow(f, c.adminChain, list)])
     if (bridge) for (const [f] of families(byFamily)) await iptablesIsolate(f, bridge)
   } catch (err) {
     // Undo this call's own rules; the shared chains, jumps and isolation rules stay (others use them).
-    if (backend === 'firewalld') await firewalldRemove(c.firewalldZone, ips)
+    await firewalldRemove(c.firewalldZone, sourcesAdded)
     for (const [f, rules] of appended) await iptablesRemoveRules(f, rules)
     throw err
   }

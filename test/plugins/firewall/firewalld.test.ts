@@ -149,4 +149,11 @@ async function failing(t: Test, w: World, bus: string): Promise<void> {
   t.same(sources(bus, 'public'), ['10.62.41.3/32'], 'the other zone is untouched')
   const bad = runFw(w, 'ADD', { ...conf, firewalldZone: 'nosuchzone' }, { containerID: 'fwd-2' }, FIREWALL, bus)
   t.match(errorOf(bad), { code: 999, msg: 'failed to add the address 10.62.41.2/32 to nosuchzone zone: INVALID_ZONE: nosuchzone' })
+
+  // The isolation rules fail (a bridge name iptables refuses) after the sources went in: the source
+  // this ADD added goes again, the one that was there before stays.
+  t.equal(busCall(bus, ['--dest=org.fedoraproject.FirewallD1', '/org/fedoraproject/FirewallD1', 'org.fedoraproject.FirewallD1.zone.addSource', 'string:trusted', 'string:10.62.41.5/32']).code, 0)
+  const late = fwConf('fwd', '1.0.0', prevResult('1.0.0', 'fw-bridge-name-too-long', ['10.62.41.5/24', '10.62.41.6/24']), { dataDir, backend: 'firewalld', ingressPolicy: 'same-bridge' })
+  t.match(errorOf(runFw(w, 'ADD', late, { containerID: 'fwd-3' }, FIREWALL, bus)), { exit: 1, code: 999, msg: /IFNAMSIZ/ }, 'the isolation rules fail')
+  t.same(sources(bus), ['10.62.41.5/32'], 'only the source that was there before stays')
 }
