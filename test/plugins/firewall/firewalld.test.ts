@@ -35,11 +35,9 @@ function sources(bus: string, zone = 'trusted'): string[] {
   return [...r.out.matchAll(/string "([^"]+)"/g)].map((m) => m[1]).sort()
 }
 
-/** A private bus and a firewalld on it, inside the world's host namespace; both gone at teardown. */
-async function privateFirewalld(t: HasTeardown, w: World): Promise<string> {
+/** A private bus (a dbus-daemon with its own config and socket in a temp dir); gone at teardown. */
+async function privateBus(t: HasTeardown): Promise<{ bus: string; socket: string; dir: string }> {
   const dir = tempDir(t)
-  const hadRunDir = fs.existsSync(FW_RUN_DIR)
-  fs.cpSync('/etc/firewalld', path.join(dir, 'etc'), { recursive: true })
   const socket = path.join(dir, 'bus')
   const bus = `unix:path=${socket}`
   fs.writeFileSync(path.join(dir, 'bus.conf'), `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN" "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
@@ -56,13 +54,26 @@ async function privateFirewalld(t: HasTeardown, w: World): Promise<string> {
 </busconfig>
 `)
   const daemon = spawn(DBUS_DAEMON, [`--config-file=${path.join(dir, 'bus.conf')}`, '--nofork', '--nopidfile'], { stdio: 'ignore' })
+  t.teardown(() => stop(daemon))
+  const deadline = Date.now() + 10_000
+  while (!fs.existsSync(socket)) {
+    if (Date.now() > deadline) throw new Error('dbus-daemon did not come up')
+    await new Promise((r) => setTimeout(r, 20))
+  }
+  return { bus, socket, dir }
+}
+
+/** A private bus and a firewalld on it, inside the world's host namespace; both gone at teardown. */
+async function privateFirewalld(t: HasTeardown, w: World): Promise<string> {
+  const { bus, socket, dir } = await privateBus(t)
+  const hadRunDir = fs.existsSync(FW_RUN_DIR)
+  fs.cpSync('/etc/firewalld', path.join(dir, 'etc'), { recursive: true })
   const fw = spawn('ip', ['netns', 'exec', w.host.name, FIREWALLD, '--nofork', '--nopid', '--system-config', path.join(dir, 'etc'), '--log-target', 'file', '--log-file', path.join(dir, 'firewalld.log')], {
     stdio: 'ignore',
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', DBUS_SYSTEM_BUS_ADDRESS: bus },
   })
   t.teardown(async () => {
     await stop(fw)
-    await stop(daemon)
     // firewalld makes /run/firewalld (empty when it runs without a pid file): ours to remove when it was not there.
     if (!hadRunDir) fs.rmSync(FW_RUN_DIR, { recursive: true, force: true })
   })
@@ -80,6 +91,17 @@ async function privateFirewalld(t: HasTeardown, w: World): Promise<string> {
   }
   throw new Error(`firewalld did not come up: ${fs.existsSync(path.join(dir, 'firewalld.log')) ? fs.readFileSync(path.join(dir, 'firewalld.log'), 'utf8') : ''}`)
 }
+
+t.test('a system bus without firewalld: auto-detection picks iptables', { skip: !fs.existsSync(DBUS_DAEMON) && 'dbus-daemon not installed' }, async (t) => {
+  const w = world(t, 'fwd-nofw')
+  const { bus } = await privateBus(t)
+  const conf = fwConf('fwd', '1.0.0', prevResult('1.0.0', 'fwbr42', ['10.62.42.2/24']), { dataDir: tempDir(t), backend: '' })
+  expectOk(t, runFw(w, 'ADD', conf, { containerID: 'fwd-4' }, FIREWALL, bus), 'ADD')
+  t.ok(save(w.host, 4).includes('-A CNI-FORWARD -s 10.62.42.2/32 -j ACCEPT'), 'the rules are in iptables')
+  const explicit = runFw(w, 'ADD', { ...conf, backend: 'firewalld' }, { containerID: 'fwd-4' }, FIREWALL, bus)
+  t.match(errorOf(explicit), { exit: 1, code: 999, msg: /^failed to add the address 10\.62\.42\.2\/32 to trusted zone: / }, `backend firewalld without firewalld: ${explicit.json?.msg}`)
+  expectOk(t, runFw(w, 'DEL', { ...conf, backend: 'firewalld' }, { containerID: 'fwd-4' }, FIREWALL, bus), 'DEL on firewalld ignores the errors (as the reference)')
+})
 
 t.test('firewalld (one private bus and firewalld for all cases)', { skip: MISSING }, async (t) => {
   const w = world(t, 'fwd')
