@@ -29,6 +29,8 @@ export interface PluginInfo {
   /** The plugin's type, e.g. "loopback". */
   name: string
   version: string
+  /** The spec versions it accepts, oldest first; default every version skel knows. */
+  supportedVersions?: readonly string[]
 }
 
 /** What one invocation printed and how it ends; pluginMain does the real I/O. */
@@ -57,7 +59,7 @@ export async function dispatch(funcs: PluginFuncs, info: PluginInfo, io: Dispatc
   let cniVersion: string | undefined
   try {
     const env = readCmdEnv(io.env)
-    if (env.command === 'VERSION') return { stdout: versionText(await io.peekStdin()), stderr: '', exitCode: 0 }
+    if (env.command === 'VERSION') return { stdout: versionText(await io.peekStdin(), info), stderr: '', exitCode: 0 }
 
     let stdinData: Buffer
     try {
@@ -72,11 +74,12 @@ export async function dispatch(funcs: PluginFuncs, info: PluginInfo, io: Dispatc
     const command = env.command
     cniVersion = decodeConfVersion(conf)
     checkVersionGate(command, cniVersion)
-    if (!(SUPPORTED_VERSIONS as readonly string[]).includes(cniVersion)) {
+    const supported = info.supportedVersions ?? SUPPORTED_VERSIONS
+    if (!supported.includes(cniVersion)) {
       throw new CniError(
         ErrorCode.IncompatibleVersion,
         'incompatible CNI versions',
-        `config is "${cniVersion}", plugin supports [${SUPPORTED_VERSIONS.map((v) => `"${v}"`).join(' ')}]`,
+        `config is "${cniVersion}", plugin supports [${supported.map((v) => `"${v}"`).join(' ')}]`,
       )
     }
     const args: CmdArgs = { ...env, command, stdinData, conf, cniVersion }
@@ -128,18 +131,18 @@ async function callVerb(funcs: PluginFuncs, args: CmdArgs): Promise<string> {
  * VERSION answers with the version the runtime sent, as the spec says (the Go skel always says
  * "1.1.0"); anything unusable on stdin falls back to the newest version.
  */
-function versionText(stdin: string): string {
+function versionText(stdin: string, info: PluginInfo): string {
   let asked: unknown
   try {
     asked = (JSON.parse(stdin) as { cniVersion?: unknown }).cniVersion
   } catch {
     asked = undefined
   }
-  const supported = SUPPORTED_VERSIONS as readonly string[]
-  const cniVersion = typeof asked === 'string' && supported.includes(asked) ? asked : '1.1.0'
+  const supported = info.supportedVersions ?? (SUPPORTED_VERSIONS as readonly string[])
+  const cniVersion = typeof asked === 'string' && supported.includes(asked) ? asked : supported[supported.length - 1]
   return JSON.stringify({ cniVersion, supportedVersions: supported }) + '\n'
 }
 
 function aboutText(info: PluginInfo): string {
-  return `CNI ${info.name} plugin tscni ${info.version}\nCNI protocol versions supported: ${SUPPORTED_VERSIONS.join(', ')}\n`
+  return `CNI ${info.name} plugin tscni ${info.version}\nCNI protocol versions supported: ${(info.supportedVersions ?? SUPPORTED_VERSIONS).join(', ')}\n`
 }

@@ -132,6 +132,12 @@ export const DELIBERATE = {
     reference: 'Debian 1.1.1 writes sysctls and link attributes as it goes, so a failed ADD leaves part of the config applied; a second ADD overwrites the saved originals with the already-changed values; args.cni.sysctl without sysctl panics',
     why: 'a failed ADD must leave nothing behind, and DEL must restore the values from before the first ADD',
   },
+  firewallRecords: {
+    title: 'firewall records each attachment',
+    ours: 'ADD writes the attachment\'s addresses to <dataDir>/<network>/<containerID>:<ifName> (default /var/lib/cni/firewall), DEL removes it; a failed ADD removes the rules it added',
+    reference: 'keeps no state: its per-address rules carry no comment, so nothing tells which attachment they belong to; a failed ADD leaves its rules',
+    why: 'GC (spec 1.1.0) must remove the rules of attachments the runtime no longer has, and DEL without a prevResult must still find them',
+  },
 } as const satisfies Record<string, Deliberate>
 
 export type DeliberateId = keyof typeof DELIBERATE
