@@ -24,7 +24,7 @@ import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { type TestNetns, deleteNetns } from '../helpers/netns'
+import { NETNS_PREFIX, type TestNetns, deleteNetns } from '../helpers/netns'
 import { BIN_DIR, NSENTER } from '../helpers/plugin'
 
 export const PODMAN = '/usr/bin/podman'
@@ -270,8 +270,19 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
     CONTAINERS_STORAGE_CONF: path.join(state.dir, 'storage.conf'),
     CONTAINERS_REGISTRIES_CONF: path.join(state.dir, 'registries.conf'),
   }
-  const hostPath = host?.path ?? (state.hostNetns ? `/run/netns/${state.hostNetns}` : undefined)
-  // podman rm runs the plugins' DEL: only inside the fake host, never in the real host's namespace.
+  // podman rm runs the plugins' DEL: only inside a fake host, never in the real host's namespace.
+  // When the run's own fake host is gone already (a killed run, swept), a scratch one stands in:
+  // DEL there finds nothing to undo, and podman still removes its netns files, runc state, cgroups.
+  let hostPath = host?.path ?? (state.hostNetns ? `/run/netns/${state.hostNetns}` : undefined)
+  let scratch: string | undefined
+  if (fs.existsSync(env.CONTAINERS_CONF) && !(hostPath && fs.existsSync(hostPath))) {
+    step('scratch namespace', () => {
+      const name = `${NETNS_PREFIX}pod-sweep-${process.pid}-${crypto.randomBytes(3).toString('hex')}`
+      if (quiet('/usr/bin/ip', ['netns', 'add', name]).status !== 0) throw new Error(`ip netns add ${name} failed`)
+      scratch = name
+      hostPath = `/run/netns/${name}`
+    })
+  }
   if (hostPath && fs.existsSync(hostPath) && fs.existsSync(env.CONTAINERS_CONF)) {
     step('podman rm', () => {
       spawnSync(NSENTER, [`--net=${hostPath}`, '--', PODMAN, 'rm', '--force', '--all', '--time', '0'], { env, encoding: 'utf8', timeout: 30_000 })
@@ -280,6 +291,7 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
       spawnSync(NSENTER, [`--net=${hostPath}`, '--', PODMAN, 'network', 'rm', '--force', state.network], { env, encoding: 'utf8', timeout: 30_000 })
     })
   }
+  if (scratch) step('scratch namespace', () => deleteNetns(scratch!))
   step('kill processes', () => {
     const inCgroups = cgroupDirs(state.cgroupParent).flatMap((d) => {
       try {
@@ -291,7 +303,12 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
     killPids([...new Set([...pidsMentioning(state.dir), ...inCgroups])])
   })
   for (const id of state.containerIds) {
-    if (fs.existsSync(`/run/runc/${id}`)) step(`runc delete ${id}`, () => void quiet(RUNC, ['delete', '--force', id]))
+    // A killed container's init may take a moment to die; runc delete waits for nothing.
+    for (let i = 0; i < 20 && fs.existsSync(`/run/runc/${id}`); i++) {
+      step(`runc delete ${id}`, () => void quiet(RUNC, ['delete', '--force', id]))
+      if (fs.existsSync(`/run/runc/${id}`)) sleep(50)
+    }
+    if (fs.existsSync(`/run/runc/${id}`)) problems.push(`runc delete ${id}: state still there`)
   }
   step('unmount', () => {
     for (const m of [...mountsUnder(state.dir), ...state.sandboxes.flatMap((s) => mountsUnder(s))]) quiet('/usr/bin/umount', ['--lazy', m])
@@ -308,7 +325,7 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
         }
       }
       if (cgroupDirs(state.cgroupParent).length === 0) return
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+      sleep(50)
     }
     throw new Error(`still there: ${cgroupDirs(state.cgroupParent).join(', ')}`)
   })
@@ -343,6 +360,10 @@ function sweepStale(): void {
     cleanup(state)
     if (state.hostNetns) deleteNetns(state.hostNetns)
   }
+}
+
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
 function pidAlive(pid: number): boolean {
