@@ -75,7 +75,7 @@ export function missingTools(): string[] {
  * - TSCNI_PODMAN_PLUGIN_DIR=/usr/lib/cni: that directory instead of dist/bin (the reference alone:
  *   is podman itself healthy here?).
  */
-function pluginDirFor(dir: string): string {
+export function pluginDirFor(dir: string): string {
   const only = process.env.TSCNI_PODMAN_PLUGIN_DIR
   if (only) return only
   const extra = process.env.TSCNI_PODMAN_EXTRA_PLUGIN_DIR
@@ -374,3 +374,52 @@ function pidAlive(pid: number): boolean {
     return (err as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
+
+// --- reading the fake host back ---------------------------------------------------------------
+
+/** Runs a command in a namespace (test side: iptables-save, busybox wget as the fake host's client). */
+export function inNs(ns: TestNetns, cmd: string[], timeoutMs = 15_000) {
+  const r = spawnSync(NSENTER, [`--net=${ns.path}`, '--', ...cmd], { encoding: 'utf8', timeout: timeoutMs, env: { PATH: '/usr/sbin:/sbin' } })
+  if (r.error) throw r.error
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
+}
+
+/** Every table's rules in the fake host, IPv4 and IPv6, without comments and counters. */
+export function rules(ns: TestNetns): string[] {
+  const out: string[] = []
+  for (const tool of ['/usr/sbin/iptables-save', '/usr/sbin/ip6tables-save']) {
+    const r = inNs(ns, [tool])
+    if (r.code !== 0) throw new Error(`${tool}: ${r.stderr}`)
+    let table = ''
+    for (const line of r.stdout.split('\n')) {
+      if (line === '' || line.startsWith('#') || line === 'COMMIT') continue
+      if (line.startsWith('*')) table = line
+      else out.push(`${path.basename(tool, '-save')} ${table} ${line.replace(/ \[\d+:\d+\]$/, '')}`)
+    }
+  }
+  return out
+}
+
+/**
+ * What stays in the fake host by design once every container is gone, as with the reference: the
+ * shared chains portmap and firewall make on first use (chained-plugins.md: portmap §1.6; firewall
+ * §2.4, DEL keeps CNI-FORWARD, CNI-ADMIN and their jumps). Empty built-in chains and tables of `before`
+ * are already in `before`.
+ */
+export const SHARED = new Set([
+  'iptables *nat :CNI-HOSTPORT-DNAT -',
+  'iptables *nat :CNI-HOSTPORT-MASQ -',
+  'iptables *nat :CNI-HOSTPORT-SETMARK -',
+  'iptables *nat -A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+  'iptables *nat -A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
+  'iptables *nat -A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
+  'iptables *nat -A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
+  'iptables *nat -A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
+  'iptables *filter :CNI-ADMIN -',
+  'iptables *filter :CNI-FORWARD -',
+  'iptables *filter -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
+  'iptables *filter -A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN',
+])
+/** Lines iptables-save prints for a table that exists, whether or not anything is in it. */
+export const BUILTIN = /^ip6?tables \*\w+ :[A-Z]+ (ACCEPT|DROP)$/
+

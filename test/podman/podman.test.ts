@@ -8,63 +8,15 @@
 // /run/tscni-test-podman-<pid>-<hex>, podman itself run inside a fake host namespace (nsenter
 // --net), addresses in 10.63.0.0/24 only; nothing in /etc/containers or /etc/cni is touched, and
 // teardown removes everything, also on failure.
-import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import t, { type Test } from 'tap'
 import type { Link } from '../../lib/netlink'
 import { type TestNetns, ipIn, makeNetns, rtnlIn } from '../helpers/netns'
-import { NSENTER } from '../helpers/plugin'
-import { BUSYBOX, PODMAN_PLUGINS, type Podman, cleanup, makePodman, missingPlugins, missingTools } from './fixture'
+import { BUILTIN, BUSYBOX, PODMAN_PLUGINS, type Podman, SHARED, cleanup, inNs, makePodman, missingPlugins, missingTools, rules } from './fixture'
 
 const SUBNET = '10.63.0.0/24'
 const GATEWAY = '10.63.0.1'
-
-/** Runs a command in a namespace (test side: iptables-save, busybox wget as the fake host's client). */
-function inNs(ns: TestNetns, cmd: string[], timeoutMs = 15_000) {
-  const r = spawnSync(NSENTER, [`--net=${ns.path}`, '--', ...cmd], { encoding: 'utf8', timeout: timeoutMs, env: { PATH: '/usr/sbin:/sbin' } })
-  if (r.error) throw r.error
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
-}
-
-/** Every table's rules in the fake host, IPv4 and IPv6, without comments and counters. */
-function rules(ns: TestNetns): string[] {
-  const out: string[] = []
-  for (const tool of ['/usr/sbin/iptables-save', '/usr/sbin/ip6tables-save']) {
-    const r = inNs(ns, [tool])
-    if (r.code !== 0) throw new Error(`${tool}: ${r.stderr}`)
-    let table = ''
-    for (const line of r.stdout.split('\n')) {
-      if (line === '' || line.startsWith('#') || line === 'COMMIT') continue
-      if (line.startsWith('*')) table = line
-      else out.push(`${path.basename(tool, '-save')} ${table} ${line.replace(/ \[\d+:\d+\]$/, '')}`)
-    }
-  }
-  return out
-}
-
-/**
- * What stays in the fake host by design once every container is gone, as with the reference: the
- * shared chains portmap and firewall make on first use (chained-plugins.md: portmap §1.6; firewall
- * keeps CNI-FORWARD/CNI-ADMIN and the FORWARD jump). Empty built-in chains and tables of `before`
- * are already in `before`.
- */
-const SHARED = new Set([
-  'iptables *nat :CNI-HOSTPORT-DNAT -',
-  'iptables *nat :CNI-HOSTPORT-MASQ -',
-  'iptables *nat :CNI-HOSTPORT-SETMARK -',
-  'iptables *nat -A PREROUTING -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
-  'iptables *nat -A OUTPUT -m addrtype --dst-type LOCAL -j CNI-HOSTPORT-DNAT',
-  'iptables *nat -A POSTROUTING -m comment --comment "CNI portfwd requiring masquerade" -j CNI-HOSTPORT-MASQ',
-  'iptables *nat -A CNI-HOSTPORT-MASQ -m mark --mark 0x2000/0x2000 -j MASQUERADE',
-  'iptables *nat -A CNI-HOSTPORT-SETMARK -m comment --comment "CNI portfwd masquerade mark" -j MARK --set-xmark 0x2000/0x2000',
-  'iptables *filter :CNI-ADMIN -',
-  'iptables *filter :CNI-FORWARD -',
-  'iptables *filter -A FORWARD -m comment --comment "CNI firewall plugin rules" -j CNI-FORWARD',
-  'iptables *filter -A CNI-FORWARD -m comment --comment "CNI firewall plugin admin overrides" -j CNI-ADMIN',
-])
-/** Lines iptables-save prints for a table that exists, whether or not anything is in it. */
-const BUILTIN = /^ip6?tables \*\w+ :[A-Z]+ (ACCEPT|DROP)$/
 
 interface Ctr {
   name: string
