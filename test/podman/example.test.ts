@@ -12,7 +12,7 @@ import t, { type Test } from 'tap'
 import { type TestNetns, ipIn, ipJson, makeNetns } from '../helpers/netns'
 import { NSENTER, RUNTIME_PATH } from '../helpers/plugin'
 import { request, startServers } from '../plugins/portmap/fixture'
-import { BUILTIN, SHARED, missingPlugins, pluginDirFor, rules } from './fixture'
+import { BUILTIN, SHARED, missingPlugins, nftLinesWith10_63, pluginDirFor, rules } from './fixture'
 
 const ROOT = path.join(__dirname, '..', '..')
 const CNITOOL = path.join(ROOT, 'dist', 'cnitool')
@@ -95,6 +95,7 @@ t.test('90-podman-generated.conflist: ADD, traffic, CHECK, DEL through dist/cnit
     [],
     'only the shared portmap and firewall chains stay',
   )
+  t.same(nftLinesWith10_63(host), [], 'no nftables rule names a 10.63 address')
   t.same(
     ipJson(host, ['link', 'show']).map((l: any) => l.ifname).filter((n: string) => n !== list.plugins[0].bridge).sort(),
     linksBefore,

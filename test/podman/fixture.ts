@@ -423,3 +423,10 @@ export const SHARED = new Set([
 /** Lines iptables-save prints for a table that exists, whether or not anything is in it. */
 export const BUILTIN = /^ip6?tables \*\w+ :[A-Z]+ (ACCEPT|DROP)$/
 
+
+/** Lines of `nft list ruleset` in a namespace that name a 10.63 address (iptables-nft's included). */
+export function nftLinesWith10_63(ns: TestNetns): string[] {
+  const r = inNs(ns, ['/usr/sbin/nft', 'list', 'ruleset'])
+  if (r.code !== 0) throw new Error(`nft: ${r.stderr}`)
+  return r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.includes('10.63.'))
+}

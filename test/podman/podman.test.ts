@@ -13,7 +13,7 @@ import * as path from 'node:path'
 import t, { type Test } from 'tap'
 import type { Link } from '../../lib/netlink'
 import { type TestNetns, ipIn, makeNetns, rtnlIn } from '../helpers/netns'
-import { BUILTIN, BUSYBOX, PODMAN_PLUGINS, type Podman, SHARED, cleanup, inNs, makePodman, missingPlugins, missingTools, rules } from './fixture'
+import { BUILTIN, BUSYBOX, PODMAN_PLUGINS, type Podman, SHARED, cleanup, inNs, makePodman, missingPlugins, missingTools, nftLinesWith10_63, rules } from './fixture'
 
 const SUBNET = '10.63.0.0/24'
 const GATEWAY = '10.63.0.1'
@@ -164,6 +164,7 @@ t.test('podman network create, three containers on our plugins, rm leaves nothin
     'iptables: only the shared portmap and firewall chains are new',
   )
   t.same(after.filter((l) => /10\.63\.|CNI-DN-|name: /.test(l)), [], 'no rule names a container, its address or the network')
+  t.same(nftLinesWith10_63(host), [], 'nor does any nftables rule')
   t.same(
     rtnl.listLinks().map((l) => l.name).filter((n) => n !== bridgeName).sort(),
     linksBefore,
