@@ -79,7 +79,8 @@ t.test('90-podman-generated.conflist: ADD, traffic, CHECK, DEL through dist/cnit
   await startServers(t, a, { tcp: [80] })
   t.match(request(b, 'tcp', ipA, 80), /^tcp:80:/, 'b reaches a server in a')
   t.match(request(host, 'tcp', '127.0.0.1', 18090), /^tcp:80:/, 'the mapped port answers on 127.0.0.1 in the fake host')
-  t.match(request(b, 'tcp', gw, 18090), /^tcp:80:/, 'and through the gateway address from b (hairpin)')
+  t.match(request(b, 'tcp', gw, 18090), /^tcp:80:/, 'and on the gateway address from b')
+  t.match(request(a, 'tcp', gw, 18090), /^tcp:80:/, 'and from a itself (hairpin)')
 
   for (const [ns, e] of [[a, envA], [b, envB]] as const) {
     const check = cnitool(host, ['check', list.name, ns.path], e)
