@@ -5,14 +5,18 @@
  *
  *   containers.conf   CONTAINERS_CONF: network_backend "cni", cni_plugin_dirs = [the plugin dir],
  *                     network_config_dir, tmp_dir, static_dir, volume_path here; runc; cgroupfs;
- *                     file locks (not the shared /dev/shm/libpod_lock); no events (no journald)
+ *                     file locks (not the shared /dev/shm/libpod_lock); no events (no journald);
+ *                     hooks_dir and default_mounts_file here (no host OCI hooks or mounts apply)
  *   storage.conf      CONTAINERS_STORAGE_CONF: vfs, graphroot and runroot here
  *   registries.conf   CONTAINERS_REGISTRIES_CONF: empty (nothing is pulled)
  *   rootfs/           busybox-static and its applet links: the containers' root (`--rootfs`)
  *   plugins/          only with the developer override below
  *
- * Nothing in /etc/containers or /etc/cni is read or written. What podman, runc and the plugins still
- * put outside that directory, all named after this run's network, containers or cgroup parent, is
+ * Nothing in /etc/containers or /etc/cni is written, and nothing there is read: strace shows podman
+ * only probing fixed paths (/etc/containers/podman-machine, storage.conf, mounts.conf; absent on
+ * Debian); outside this directory it reads /usr/share/containers/seccomp.json (the default
+ * profile). What podman, runc and the plugins still put outside it, all named after this run's
+ * network, containers or cgroup parent, is
  * removed by cleanup(): the container netns files (/run/netns/netns-*), runc's state
  * (/run/runc/<id>), the result cache (/var/lib/cni/results/<network>-*), host-local's store
  * (/var/lib/cni/networks/<network>, the conflist sets no dataDir) and the cgroups under
@@ -132,12 +136,15 @@ export function makePodman(host: TestNetns): Podman {
       'default_sysctls = ["net.ipv4.ping_group_range=0 0"]',
       // runc on this kernel needs explicit limits (crun does not start containers here at all).
       'default_ulimits = ["nofile=1024:1024", "nproc=1000:1000"]',
+      // No host's OCI hooks or default mounts (/usr/share and /etc/containers) reach the containers.
+      `default_mounts_file = ${q(path.join(dir, 'mounts.conf'))}`,
       '[network]',
       'network_backend = "cni"',
       `cni_plugin_dirs = [${q(pluginDir)}]`,
       `network_config_dir = ${q(netd)}`,
       '[engine]',
       'runtime = "runc"',
+      `hooks_dir = [${q(path.join(dir, 'hooks.d'))}]`,
       'cgroup_manager = "cgroupfs"',
       'events_logger = "none"',
       'lock_type = "file"',
