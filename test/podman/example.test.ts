@@ -28,12 +28,26 @@ function ping(from: TestNetns, to: string): number {
   return spawnSync('ip', ['netns', 'exec', from.name, 'ping', '-c', '1', '-W', '3', to], { timeout: 10_000 }).status ?? -1
 }
 
+/** Removes the private dirs of earlier runs killed before their teardown (their pid is gone). */
+function sweepStaleDirs(): void {
+  for (const name of fs.readdirSync('/run')) {
+    const m = /^tscni-test-podex-(\d+)-/.exec(name)
+    if (!m) continue
+    try {
+      process.kill(Number(m[1]), 0)
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ESRCH') fs.rmSync(path.join('/run', name), { recursive: true, force: true })
+    }
+  }
+}
+
 t.test('90-podman-generated.conflist: ADD, traffic, CHECK, DEL through dist/cnitool', async (t: Test) => {
   const text = fs.readFileSync(FILE, 'utf8')
   const list = JSON.parse(text)
   t.same(list.plugins.map((p: any) => p.type), ['bridge', 'portmap', 'firewall', 'tuning'], "podman's chain")
   t.ok(text.startsWith('{\n   "cniVersion": "0.4.0",\n   "name": "podman-generated",') && !text.endsWith('\n'), "podman's layout: 3-space indent, no final newline")
 
+  sweepStaleDirs()
   const dir = fs.mkdtempSync(`/run/tscni-test-podex-${process.pid}-`)
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
   const pluginDir = pluginDirFor(dir)
