@@ -3,9 +3,10 @@
 # iproute2 (namespaces for tests and the demo), a C compiler (the N-API addon), iptables/nftables
 # (masquerade), ping (traffic between test namespaces), nsenter, and the Go reference plugins
 # (/usr/lib/cni) that the side-by-side tests compare against, and strace (the test that proves a
-# plugin run touches nothing in /tmp), and firewalld with dbus-daemon (the firewall plugin's firewalld
-# backend is tested against a real firewalld on a private bus inside a test namespace). Needs root
-# and apt-get.
+# plugin run touches nothing in /tmp), firewalld with dbus-daemon (the firewall plugin's firewalld
+# backend is tested against a real firewalld on a private bus inside a test namespace), and for the
+# podman test: podman (4.3.1, CNI backend), runc (crun does not start containers on this kernel)
+# and busybox-static (the containers' rootfs). Needs root and apt-get.
 set -uo pipefail
 need=()
 command -v ip >/dev/null || need+=(iproute2)
@@ -18,6 +19,10 @@ command -v nsenter >/dev/null || need+=(util-linux)
 [ -x /usr/lib/cni/loopback ] || need+=(containernetworking-plugins)
 [ -x /usr/bin/dbus-daemon ] || need+=(dbus-daemon)
 [ -x /usr/sbin/firewalld ] || need+=(firewalld)
+# runc before podman, so that apt settles podman's `crun | runc` with runc and brings no crun.
+command -v runc >/dev/null || need+=(runc)
+command -v podman >/dev/null || need+=(podman)
+dpkg-query -W -f='${Status}' busybox-static 2>/dev/null | grep -q 'ok installed' || need+=(busybox-static)
 # node_api.h for the addon: next to the running node (official builds), else Debian's headers
 # (N-API is ABI-stable: any version's headers build an addon every Node 20+ loads).
 node_dir=$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")
