@@ -27,6 +27,7 @@ export type FileSystem = Pick<
   | 'readdirSync'
   | 'mkdirSync'
   | 'unlinkSync'
+  | 'rmdirSync'
   | 'renameSync'
   | 'linkSync'
   | 'constants'
@@ -159,6 +160,7 @@ function loadFfiFs(): FileSystem {
     closedir: { args: [T.ptr], returns: T.i32 },
     mkdir: { args: [T.ptr, T.u32], returns: T.i32 },
     unlink: { args: [T.ptr], returns: T.i32 },
+    rmdir: { args: [T.ptr], returns: T.i32 },
     rename: { args: [T.ptr, T.ptr], returns: T.i32 },
     link: { args: [T.ptr, T.ptr], returns: T.i32 },
     __errno_location: { args: [], returns: T.ptr },
@@ -289,6 +291,7 @@ function loadFfiFs(): FileSystem {
     mkdirSync: (path: string, opts?: { mode?: number } | number) =>
       void check('mkdir', () => c.mkdir(cstr(path), (typeof opts === 'number' ? opts : opts?.mode) ?? 0o777), path),
     unlinkSync: (path: string) => void check('unlink', () => c.unlink(cstr(path)), path),
+    rmdirSync: (path: string) => void check('rmdir', () => c.rmdir(cstr(path)), path),
     renameSync: (from: string, to: string) => void check('rename', () => c.rename(cstr(from), cstr(to)), from, to),
     linkSync: (from: string, to: string) => void check('link', () => c.link(cstr(from), cstr(to)), from, to),
   }

@@ -38,10 +38,19 @@ function mkdirs(dir: string): void {
 
 export function writeRecord(dataDir: string, network: string, r: AttachmentRecord): void {
   const dir = dirOf(dataDir, network)
-  mkdirs(dir)
   const final = `${dir}/${fileName(r.containerID, r.ifName)}`
   const tmp = `${dir}/.${fileName(r.containerID, r.ifName)}.${process.pid}.tmp`
-  fs.writeFileSync(tmp, JSON.stringify(r), { mode: 0o600 })
+  // A concurrent DEL of the network's last attachment may remove the directory between our mkdir
+  // and our write (removeRecord): make it again, once.
+  for (let attempt = 0; ; attempt++) {
+    mkdirs(dir)
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(r), { mode: 0o600 })
+      break
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT' || attempt > 0) throw err
+    }
+  }
   try {
     fs.renameSync(tmp, final)
   } catch (err) {
@@ -79,8 +88,15 @@ export function readRecord(dataDir: string, network: string, containerID: string
   }
 }
 
+/** Removes the record, and the network's directory with its last one (DEL leaves nothing behind). */
 export function removeRecord(dataDir: string, network: string, containerID: string, ifName: string): void {
-  removeQuietly(`${dirOf(dataDir, network)}/${fileName(containerID, ifName)}`)
+  const dir = dirOf(dataDir, network)
+  removeQuietly(`${dir}/${fileName(containerID, ifName)}`)
+  try {
+    fs.rmdirSync(dir)
+  } catch {
+    // not empty (other attachments), or gone already
+  }
 }
 
 /** Every record of a network (none when its directory is missing). */

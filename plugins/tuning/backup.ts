@@ -4,8 +4,8 @@
  * order mac, promisc, mtu, allmulti, txQLen, each only when saved), so either implementation's DEL
  * restores what the other's ADD changed.
  *
- * The directory is made 0700 (the reference makes it 0600) and must be one only this user can
- * write, and so must every directory above it be (or be sticky, like /tmp): the file is written
+ * The directory is made 0600 like the reference's (root needs no search bit; nobody else can
+ * enter it either way) and must be one only this user can write, and so must every directory above it be (or be sticky, like /tmp): the file is written
  * as root, so nobody else may get to swap it or a directory on the way for a symlink. The file is
  * written to a temporary name beside it and renamed, so a reader never sees half a file.
  */
@@ -127,7 +127,8 @@ function checkDir(dir: string, st: { mode: number; uid: number }, last: boolean)
 }
 
 /**
- * Makes `dataDir` (and what is missing above it) with mode 0700, and checks that the directory and
+ * Makes `dataDir` (and what is missing above it) with mode 0600, as the reference's MkdirAll does,
+ * and checks that the directory and
  * every one above it is safe to write a root-owned file into.
  */
 export function ensureDataDir(dataDir: string): void {
@@ -144,7 +145,7 @@ export function ensureDataDir(dataDir: string): void {
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to create backup directory: stat ${dir}: ${goErrText(err)}`)
       try {
-        fs.mkdirSync(dir, { mode: 0o700 })
+        fs.mkdirSync(dir, { mode: 0o600 })
       } catch (mkErr) {
         if ((mkErr as NodeJS.ErrnoException).code !== 'EEXIST') {
           throw new Error(`failed to create backup directory: mkdir ${dir}: ${goErrText(mkErr)}`)

@@ -132,6 +132,12 @@ export const DELIBERATE = {
     reference: 'Debian 1.1.1 writes sysctls and link attributes as it goes, so a failed ADD leaves part of the config applied; a second ADD overwrites the saved originals with the already-changed values; args.cni.sysctl without sysctl panics',
     why: 'a failed ADD must leave nothing behind, and DEL must restore the values from before the first ADD',
   },
+  tuningCheckIfname: {
+    title: 'tuning CHECK understands IFNAME',
+    ours: 'replaces IFNAME in sysctl names in CHECK as in ADD (after the dots, so eth0.100 works)',
+    reference: 'Debian 1.1.1 replaces it in ADD only: CHECK fails with "open /proc/sys/net/ipv4/conf/IFNAME/arp_notify: no such file or directory"; it also replaces it before the dots',
+    why: 'upstream fixed both (v1.2.0, v1.3.0): CHECK of a config its own ADD applied must pass',
+  },
   firewallRecords: {
     title: 'firewall records each attachment',
     ours: 'ADD writes the attachment\'s addresses to <dataDir>/<network>/<containerID>:<ifName> (default /var/lib/cni/firewall), DEL removes it; a failed ADD removes the rules it added',

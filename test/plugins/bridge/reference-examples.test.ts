@@ -1,7 +1,7 @@
 // Side by side with the Go reference plugins, part 5: every conflist in examples/netconf, run the
 // way libcni runs a list (each plugin with the list's name and cniVersion, prevResult chained on
 // ADD, the final result on CHECK and DEL, DEL in reverse order, runtimeConfig.portMappings for
-// plugins with that capability; only the IPAM dataDir goes to a temp dir). Two containers: ADD,
+// plugins with that capability; only the IPAM, tuning and firewall dataDirs go to a temp dir). Two containers: ADD,
 // ADD, CHECK, CHECK, DEL, DEL, DEL again, compared strictly after every plugin call (scenario.ts).
 // Examples at cniVersion 1.1.0 run ours at 1.1.0 and the reference at its newest, 1.0.0.
 import * as fs from 'node:fs'
@@ -10,6 +10,7 @@ import t from 'tap'
 import { allow } from '../../helpers/deliberate'
 import { NO_EMPTY_DNS } from '../../helpers/expectations'
 import { BIN_DIR, REF_DIR } from '../../helpers/plugin'
+import { ABSENT } from '../../helpers/side-by-side'
 import { HAVE_REF_BRIDGE, kernelHasVlanFiltering } from './fixture'
 import { type Ctx, type Scenario, type Step, at110, oursSucceedsWhereReferenceFails, runScenario, setHostPorts } from './scenario'
 
@@ -36,6 +37,9 @@ function pluginConf(list: any, i: number, label: string): (c: Ctx) => Record<str
   return (c) => {
     const conf: Record<string, any> = { ...plugin, name: list.name, cniVersion: list.cniVersion }
     if (plugin.ipam) conf.ipam = { ...plugin.ipam, dataDir: c.dataDir }
+    // Chained plugins that keep files (tuning's saved originals, our firewall's records) keep them
+    // in the side's own directory: the two sides run the same container IDs.
+    if (plugin.type === 'tuning' || plugin.type === 'firewall') conf.dataDir = `${c.dataDir}/${plugin.type}`
     if (plugin.capabilities?.portMappings) conf.runtimeConfig = { portMappings: PORTS[label] }
     return conf
   }
@@ -85,7 +89,9 @@ function scenario(file: string, vlanKernel: boolean): Scenario {
           ? oursSucceedsWhereReferenceFails('checkGatewayLessRoute', { code: 999, msg: /^Expected Route .* not found in routing table$/ })
           : list.plugins[i].type === 'portmap'
             ? oursSucceedsWhereReferenceFails('portmapCheckFamily', { code: 999, msg: /^could not check ipv6 dnat: / })
-            : []
+            : list.plugins[i].type === 'tuning' && JSON.stringify(list.plugins[i].sysctl ?? {}).includes('IFNAME')
+              ? oursSucceedsWhereReferenceFails('tuningCheckIfname', { code: 999, msg: /^open \/proc\/sys\/.*IFNAME.*: no such file or directory$/ })
+              : []
       steps.push({ name: `CHECK ${list.plugins[i].type}${fails ? ' (no prevResult: the ADD failed)' : ''}`, command: 'CHECK', conf: withPrev(i, label), ...at(i, label), allow: check })
       if (fails) break
     }
@@ -100,6 +106,8 @@ function scenario(file: string, vlanKernel: boolean): Scenario {
     containers: ['a', 'b'],
     steps: list.cniVersion === '1.1.0' ? steps.map(at110) : steps,
     allow: [
+      // Our firewall's records of its attachments (the reference keeps none).
+      allow('firewallRecords', /^store\.firewall\//, { reference: ABSENT, optional: true }),
       ...(hasPortmap && !dualStack
         ? [
             allow('portmapNoEmptyIp6Nat', /^host\.ip6tables\[lines\]$/, { ours: [], reference: (v: string[]) => v[0] === '*nat' && v.every((l) => /^(\*nat|:\w+ ACCEPT \[0:0\]|COMMIT)$/.test(l)), optional: true }),

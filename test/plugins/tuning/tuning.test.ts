@@ -39,7 +39,7 @@ t.test('ADD sets every key, saves the originals, prints prevResult with the new 
   t.equal(readSysctlIn(c.ns, 'net/ipv4/conf/eth0/arp_notify'), '1')
   t.equal(readSysctlIn(c.ns, 'net/core/somaxconn'), '999')
   t.equal(backupText(dir), '{\n "mac": "02:61:00:00:00:aa",\n "promisc": false,\n "mtu": 1500,\n "allmulti": false,\n "txQLen": 1000\n}')
-  t.equal(fs.statSync(dir).mode & 0o7777, 0o700, 'the backup directory is 0700')
+  t.equal(fs.statSync(dir).mode & 0o7777, 0o600, 'the backup directory is 0600, as the reference makes it')
   t.equal(fs.statSync(`${dir}/${ID}_eth0.json`).mode & 0o7777, 0o600, 'the backup file is 0600')
   t.same(fs.readdirSync(dir), [`${ID}_eth0.json`], 'no temporary file left')
 
