@@ -12,6 +12,7 @@ export const PLUGINS: Record<string, Entry> = {
   'host-local': async () => (await import('../plugins/host-local/main')).main(),
   loopback: async () => (await import('../plugins/loopback/main')).main(),
   portmap: async () => (await import('../plugins/portmap/main')).main(),
+  'etcd-ipam': async () => (await import('../plugins/etcd-ipam/main')).main(),
 }
 
 /** Tools for people, run as `tscni <tool> ...` or through a symlink of that name. */
