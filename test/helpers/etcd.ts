@@ -227,3 +227,16 @@ export function consistency(kv: Map<string, string>, base: string): { problems: 
   }
   return { problems, handles }
 }
+
+/** A fresh hint directory under /run, removed at teardown. */
+export function hintDir(t: Tap, label: string): string {
+  const dir = fs.mkdtempSync(`/run/tscni-test-etcd-hint-${label}-`)
+  dirs.add(dir)
+  t.teardown(() => {
+    fs.rmSync(dir, { recursive: true, force: true })
+    dirs.delete(dir)
+  })
+  return dir
+}
+
+export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms))
