@@ -166,11 +166,26 @@ export class EtcdClient {
     return this.tlsOpts
   }
 
-  /** POSTs `body` to `path` on the first endpoint that answers. */
+  /**
+   * POSTs `body` to `path` on the first endpoint that answers. When every endpoint failed and at
+   * least one of them is up but busy (no leader during an election, a raft timeout), the round is
+   * repeated after a short pause until the deadline; when none is up (refused, unreachable) the
+   * error comes at once.
+   */
   async call(path: string, body: unknown): Promise<any> {
+    const text = JSON.stringify(body)
+    for (let pause = 50; ; pause = Math.min(pause * 2, 400)) {
+      const { json, failures, busy } = await this.round(path, text)
+      if (json !== undefined) return json
+      if (!busy || this.deadline - Date.now() <= pause) throw new EtcdUnavailableError(failures.join('; '))
+      await new Promise((r) => setTimeout(r, pause))
+    }
+  }
+
+  private async round(path: string, text: string): Promise<{ json?: any; failures: string[]; busy: boolean }> {
     const eps = this.opts.endpoints
     const failures: string[] = []
-    const text = JSON.stringify(body)
+    let busy = false
     for (let n = 0; n < eps.length; n++) {
       const i = (this.preferred + n) % eps.length
       const ep = eps[i]
@@ -183,7 +198,9 @@ export class EtcdClient {
       try {
         res = await this.fetchOnce(ep + path, text, Math.min(left, this.opts.requestTimeoutMs))
       } catch (err) {
-        failures.push(`${ep}: ${transportText(err)}`)
+        const why = transportText(err)
+        if (why === 'timed out') busy = true
+        failures.push(`${ep}: ${why}`)
         continue
       }
       const raw = await res.text().catch(() => '')
@@ -196,16 +213,17 @@ export class EtcdClient {
       if (!res.ok) {
         const msg = String(json?.error ?? json?.message ?? `HTTP ${res.status}`)
         // A member without a leader or timing out inside raft: another member may do better.
-        if (res.status >= 500 && /leader|timed out|timeout|unavailable|stopped|too many/i.test(msg)) {
+        if (res.status >= 500) {
+          busy = true
           failures.push(`${ep}: ${msg}`)
           continue
         }
         throw new EtcdRequestError(`${ep}${path}: ${msg}`)
       }
       this.preferred = i
-      return json
+      return { json, failures, busy }
     }
-    throw new EtcdUnavailableError(failures.join('; '))
+    return { failures, busy }
   }
 
   private async fetchOnce(url: string, body: string, timeoutMs: number): Promise<Response> {

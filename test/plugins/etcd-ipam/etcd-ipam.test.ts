@@ -4,7 +4,6 @@ import * as fs from 'node:fs'
 import t from 'tap'
 import { consistency, dump, HAVE_ETCD, hintDir, ipamConf, runIpam, startCluster } from '../../helpers/etcd'
 
-const BASE = '/tscni/ipam/etcdnet/'
 
 t.test('etcd-ipam on one member', { skip: !HAVE_ETCD && 'etcd is not installed' }, async (t) => {
   const cluster = await startCluster(t, { base: 23790 })
@@ -14,7 +13,8 @@ t.test('etcd-ipam on one member', { skip: !HAVE_ETCD && 'etcd is not installed' 
   /** A config on its own network name, so sub-tests do not see each other's keys. */
   const fresh = (ipam: object = {}, extra: object = {}) => {
     const name = `net${++n}`
-    return { conf: { ...ipamConf([ep], hints, ipam, extra), name }, base: `/tscni/ipam/${name}/` }
+    const conf: Record<string, any> = { ...ipamConf([ep], hints, ipam, extra), name }
+    return { conf, base: `/tscni/ipam/${name}/` }
   }
 
   t.test('ADD, a retried ADD, a second container, CHECK, DEL twice', async (t) => {
