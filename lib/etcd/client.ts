@@ -72,6 +72,11 @@ export class EtcdUnavailableError extends Error {
   override readonly name = 'EtcdUnavailableError'
 }
 
+/** Every endpoint failed the TLS handshake (unknown CA, missing client certificate): a config problem. */
+export class EtcdTLSError extends Error {
+  override readonly name = 'EtcdTLSError'
+}
+
 /** etcd answered with an error (e.g. a bad request, a missing lease, authentication). */
 export class EtcdRequestError extends Error {
   override readonly name = 'EtcdRequestError'
@@ -175,17 +180,19 @@ export class EtcdClient {
   async call(path: string, body: unknown): Promise<any> {
     const text = JSON.stringify(body)
     for (let pause = 50; ; pause = Math.min(pause * 2, 400)) {
-      const { json, failures, busy } = await this.round(path, text)
+      const { json, failures, busy, tlsFailed } = await this.round(path, text)
       if (json !== undefined) return json
+      if (tlsFailed === failures.length) throw new EtcdTLSError(failures.join('; '))
       if (!busy || this.deadline - Date.now() <= pause) throw new EtcdUnavailableError(failures.join('; '))
       await new Promise((r) => setTimeout(r, pause))
     }
   }
 
-  private async round(path: string, text: string): Promise<{ json?: any; failures: string[]; busy: boolean }> {
+  private async round(path: string, text: string): Promise<{ json?: any; failures: string[]; busy: boolean; tlsFailed: number }> {
     const eps = this.opts.endpoints
     const failures: string[] = []
     let busy = false
+    let tlsFailed = 0
     for (let n = 0; n < eps.length; n++) {
       const i = (this.preferred + n) % eps.length
       const ep = eps[i]
@@ -200,6 +207,7 @@ export class EtcdClient {
       } catch (err) {
         const why = transportText(err)
         if (why === 'timed out') busy = true
+        if (/certificate|TLS|SSL|EPROTO|handshake/i.test(why)) tlsFailed++
         failures.push(`${ep}: ${why}`)
         continue
       }
@@ -221,9 +229,9 @@ export class EtcdClient {
         throw new EtcdRequestError(`${ep}${path}: ${msg}`)
       }
       this.preferred = i
-      return { json, failures, busy }
+      return { json, failures, busy, tlsFailed }
     }
-    return { failures, busy }
+    return { failures, busy, tlsFailed }
   }
 
   private async fetchOnce(url: string, body: string, timeoutMs: number): Promise<Response> {

@@ -6,7 +6,7 @@
  * node's hint file. etcd-ipam never enters a namespace (CNI_NETNS is not used), so every await
  * happens in the namespace the plugin started in.
  */
-import { EtcdClient, EtcdRequestError, EtcdUnavailableError, type Op, prefixEnd, type RangeResult } from '../../lib/etcd/client'
+import { EtcdClient, EtcdRequestError, EtcdTLSError, EtcdUnavailableError, type Op, prefixEnd, type RangeResult } from '../../lib/etcd/client'
 import { IP, parseIP, type Range, type RangeSet } from '../../lib/ipam/range'
 import { CniError, ErrorCode } from '../../lib/skel/errors'
 import type { CmdArgs, PluginFuncs } from '../../lib/skel/dispatch'
@@ -43,6 +43,9 @@ async function withEtcd<T>(fn: () => Promise<T>, unavailableCode: number = Error
     return await fn()
   } catch (err) {
     if (err instanceof EtcdUnavailableError) throw new CniError(unavailableCode, 'etcd-ipam: etcd is not reachable', err.message)
+    if (err instanceof EtcdTLSError) {
+      throw new CniError(unavailableCode === ErrorCode.NotAvailable ? unavailableCode : ErrorCode.Internal, 'etcd-ipam: TLS with etcd failed: check ipam.caFile, ipam.certFile and ipam.keyFile', err.message)
+    }
     if (err instanceof EtcdRequestError) throw new CniError(unavailableCode, 'etcd-ipam: etcd refused the request', err.message)
     throw err
   }

@@ -20,6 +20,7 @@ export interface Member {
   url: string
   dataDir: string
   proc?: ChildProcess
+  log?: string
 }
 
 export interface Cluster {
@@ -45,24 +46,23 @@ export interface StartOptions {
   base: number
   size?: number
   /** TLS for clients: files made by the test. */
-  tls?: { cert: string; key: string; ca: string }
+  tls?: { cert: string; key: string; ca: string; clientCert: string; clientKey: string }
 }
 
-async function healthy(url: string, tls: boolean, deadline: number): Promise<void> {
+async function healthy(url: string, tls: StartOptions['tls'], deadline: number, log: () => string): Promise<void> {
   for (;;) {
     try {
       if (!tls) {
         const r = await fetch(`${url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: 'AA==' }), signal: AbortSignal.timeout(1000) })
         if (r.ok) return
       } else {
-        // No client certificate here: wait for the port, the test checks the rest.
-        const r = spawnSync('/usr/bin/etcdctl', ['--endpoints', url, 'endpoint', 'health'], { encoding: 'utf8' })
-        if (r.status === 0 || /certificate|tls|x509/i.test(r.stderr)) return
+        const r = spawnSync('/usr/bin/etcdctl', ['--endpoints', url, '--cacert', tls.ca, '--cert', tls.clientCert, '--key', tls.clientKey, '--dial-timeout', '1s', 'endpoint', 'health'], { encoding: 'utf8', env: { ETCDCTL_API: '3' } })
+        if (r.status === 0) return
       }
     } catch {
       // not yet
     }
-    if (Date.now() > deadline) throw new Error(`etcd at ${url} did not come up`)
+    if (Date.now() > deadline) throw new Error(`etcd at ${url} did not come up: ${log().slice(-600)}`)
     await new Promise((r) => setTimeout(r, 100))
   }
 }
@@ -91,7 +91,8 @@ export async function startCluster(t: Tap, o: StartOptions): Promise<Cluster> {
     ]
     if (o.tls) args.push('--cert-file', o.tls.cert, '--key-file', o.tls.key, '--trusted-ca-file', o.tls.ca, '--client-cert-auth')
     const proc = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: RUNTIME_PATH } })
-    proc.stderr?.resume()
+    m.log = ''
+    proc.stderr?.on('data', (d) => (m.log = (m.log + d).slice(-4000)))
     live.add(proc)
     proc.on('exit', () => live.delete(proc))
     m.proc = proc
@@ -110,7 +111,7 @@ export async function startCluster(t: Tap, o: StartOptions): Promise<Cluster> {
   }
   t.teardown(cleanup)
   const deadline = Date.now() + 20_000
-  await Promise.all(members.map((m) => healthy(m.url, !!o.tls, deadline)))
+  await Promise.all(members.map((m) => healthy(m.url, o.tls, deadline, () => m.log ?? '')))
   return {
     members,
     endpoints: members.map((m) => m.url),
