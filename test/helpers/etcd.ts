@@ -47,12 +47,21 @@ export interface StartOptions {
   size?: number
   /** TLS for clients: files made by the test. */
   tls?: { cert: string; key: string; ca: string; clientCert: string; clientKey: string }
+  /**
+   * Run the members inside this namespace (a test's own) instead of the real host namespace:
+   * peers on its loopback, clients on `clientHosts` (its addresses). Health is checked from inside.
+   */
+  netns?: string
+  clientHosts?: string[]
 }
 
-async function healthy(url: string, tls: StartOptions['tls'], deadline: number, log: () => string): Promise<void> {
+async function healthy(url: string, tls: StartOptions['tls'], deadline: number, log: () => string, netns?: string): Promise<void> {
   for (;;) {
     try {
-      if (!tls) {
+      if (netns) {
+        const r = spawnSync('/usr/bin/nsenter', [`--net=${netns}`, '--', '/usr/bin/etcdctl', '--endpoints', url, '--dial-timeout', '1s', 'endpoint', 'health'], { encoding: 'utf8', env: { ETCDCTL_API: '3' } })
+        if (r.status === 0) return
+      } else if (!tls) {
         const r = await fetch(`${url}/v3/kv/range`, { method: 'POST', body: JSON.stringify({ key: 'AA==' }), signal: AbortSignal.timeout(1000) })
         if (r.ok) return
       } else {
@@ -77,7 +86,8 @@ export async function startCluster(t: Tap, o: StartOptions): Promise<Cluster> {
     const dataDir = `/run/tscni-test-etcd-${process.pid}-${clientPort}`
     fs.rmSync(dataDir, { recursive: true, force: true })
     dirs.add(dataDir)
-    members.push({ name: `m${i}`, clientPort, peerPort: clientPort + 1, url: `${scheme}://127.0.0.1:${clientPort}`, dataDir })
+    const hosts = o.clientHosts ?? ['127.0.0.1']
+    members.push({ name: `m${i}`, clientPort, peerPort: clientPort + 1, url: hosts.map((h) => `${scheme}://${h}:${clientPort}`).join(','), dataDir })
   }
   const initial = members.map((m) => `${m.name}=http://127.0.0.1:${m.peerPort}`).join(',')
   const startOne = (m: Member): void => {
@@ -90,7 +100,9 @@ export async function startCluster(t: Tap, o: StartOptions): Promise<Cluster> {
       '--enable-pprof=false',
     ]
     if (o.tls) args.push('--cert-file', o.tls.cert, '--key-file', o.tls.key, '--trusted-ca-file', o.tls.ca, '--client-cert-auth')
-    const proc = spawn(ETCD, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: RUNTIME_PATH } })
+    // nsenter execs etcd (no --fork): the child's pid is etcd's, so kill() reaches it.
+    const [file, argv] = o.netns ? ['/usr/bin/nsenter', [`--net=${o.netns}`, '--', ETCD, ...args]] : [ETCD, args]
+    const proc = spawn(file, argv, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: RUNTIME_PATH } })
     m.log = ''
     proc.stderr?.on('data', (d) => (m.log = (m.log + d).slice(-4000)))
     live.add(proc)
@@ -111,10 +123,10 @@ export async function startCluster(t: Tap, o: StartOptions): Promise<Cluster> {
   }
   t.teardown(cleanup)
   const deadline = Date.now() + 20_000
-  await Promise.all(members.map((m) => healthy(m.url, o.tls, deadline, () => m.log ?? '')))
+  await Promise.all(members.map((m) => healthy(m.url.split(',')[0], o.tls, deadline, () => m.log ?? '', o.netns)))
   return {
     members,
-    endpoints: members.map((m) => m.url),
+    endpoints: members.map((m) => m.url.split(',')[0]),
     kill: (i) => members[i].proc?.kill('SIGKILL'),
     stop: (i) => members[i].proc?.kill('SIGSTOP'),
     cont: (i) => members[i].proc?.kill('SIGCONT'),
