@@ -77,6 +77,15 @@ function ipOf(s: string): IP {
   return ip
 }
 
+/** The first usable address (gateways excepted) above `after` in the segments. */
+function firstUsable(segs: ReturnType<typeof segmentsIn>, after: bigint): { value: bigint; range: Range } | undefined {
+  for (const sg of segs) {
+    const gw = sg.range.gateway.family === sg.range.family ? sg.range.gateway.value : -1n
+    for (let v = sg.from > after ? sg.from : after + 1n; v <= sg.to; v++) if (v !== gw) return { value: v, range: sg.range }
+  }
+  return undefined
+}
+
 function shuffle<T>(a: T[]): T[] {
   for (let i = a.length - 1; i > 0; i--) {
     const j = Math.floor(Math.random() * (i + 1))
@@ -147,8 +156,7 @@ class Allocator {
         if (free.length > 0) pick = free[Math.floor(Math.random() * free.length)]
       } else {
         const after = n === 0 && st.last !== undefined ? st.last : -1n
-        const all = freeIn(segs, new Set(), Infinity)
-        pick = all.find((f) => f.value > after) ?? all[0]
+        pick = firstUsable(segs, after) ?? firstUsable(segs, -1n)
       }
       if (pick) return { ip: IP.of(b.family, pick.value), range: pick.range, block: b, own: true, requested: false }
     }
