@@ -139,6 +139,11 @@ function encodeOp(op: Op): Record<string, unknown> {
 
 declare const Bun: unknown
 
+const ENV_OVERRIDES = [
+  'HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'ALL_PROXY', 'all_proxy', 'NO_PROXY', 'no_proxy',
+  'NODE_TLS_REJECT_UNAUTHORIZED',
+]
+
 export class EtcdClient {
   private readonly deadline: number
   private tlsOpts: { ca?: string; cert?: string; key?: string } | undefined
@@ -147,6 +152,10 @@ export class EtcdClient {
 
   constructor(private readonly opts: EtcdClientOptions) {
     this.deadline = Date.now() + opts.totalTimeoutMs
+    // The runtime's fetch obeys these from the environment, and runtimes pass theirs on to plugins
+    // (a containerd with HTTP_PROXY for image pulls is common): etcd traffic would go through a
+    // proxy, and TLS checks could be switched off. Where etcd is comes from the config only.
+    for (const k of ENV_OVERRIDES) delete process.env[k]
   }
 
   get endpoints(): readonly string[] {

@@ -154,7 +154,7 @@ export interface Run {
 }
 
 /** Runs the plugin (the executable) without blocking the event loop. */
-export function runIpam(command: string, conf: object, o: { containerID?: string; ifName?: string; args?: string; file?: string } = {}): Promise<Run> {
+export function runIpam(command: string, conf: object, o: { containerID?: string; ifName?: string; args?: string; file?: string; env?: Record<string, string> } = {}): Promise<Run> {
   const perVerb = command === 'GC' || command === 'STATUS'
   const env: Record<string, string> = { PATH: RUNTIME_PATH, CNI_COMMAND: command, CNI_PATH: BIN_DIR }
   if (!perVerb) {
@@ -163,6 +163,7 @@ export function runIpam(command: string, conf: object, o: { containerID?: string
     env.CNI_NETNS = '/var/run/netns/tscni-t-etcd-unused'
   }
   if (o.args) env.CNI_ARGS = o.args
+  Object.assign(env, o.env)
   const start = Date.now()
   return new Promise((resolve, reject) => {
     const child = spawn(o.file ?? ETCD_IPAM, [], { env, stdio: ['pipe', 'pipe', 'pipe'] })

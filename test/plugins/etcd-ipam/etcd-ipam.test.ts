@@ -166,6 +166,13 @@ t.test('etcd-ipam on one member', { skip: !HAVE_ETCD && 'etcd is not installed' 
     t.notMatch(r1.stdout + r2.stdout + r3.stdout + r1.stderr, /at .*\.ts:\d+/, 'no stack trace')
   })
 
+  t.test("the environment's proxy variables are not used for etcd", async (t) => {
+    const { conf } = fresh()
+    const proxy = 'http://127.0.0.1:23799'
+    const r = await runIpam('ADD', conf, { containerID: 'px', env: { HTTP_PROXY: proxy, http_proxy: proxy, ALL_PROXY: proxy, HTTPS_PROXY: proxy } })
+    t.equal(r.code, 0, r.stdout)
+  })
+
   t.test('a dead first endpoint is skipped', async (t) => {
     const { conf } = fresh({ endpoints: ['http://127.0.0.1:23797', ep] })
     const r = await runIpam('ADD', conf, { containerID: 'ep1' })

@@ -49,6 +49,9 @@ t.test('TLS with client certificates', { skip: (!HAVE_ETCD || !fs.existsSync(OPE
   t.match(wrong.json?.msg, 'TLS with etcd failed: check ipam.caFile')
   t.match(wrong.json?.details, ep, 'names the endpoint')
   t.match(wrong.json?.details, /certificate|verify|issuer|self.signed/i, `says it is the certificate: ${wrong.json?.details}`)
+  // The environment a runtime passes on cannot switch the check off.
+  const insecure = await runIpam('ADD', { ...good, ipam: { ...(good.ipam as object), caFile: pki.wrongCa } }, { containerID: 'tls2', env: { NODE_TLS_REJECT_UNAUTHORIZED: '0' } })
+  t.equal(insecure.code, 1, `NODE_TLS_REJECT_UNAUTHORIZED=0 changes nothing: ${insecure.stdout}`)
   const noClient = await runIpam('ADD', { ...good, ipam: { ...(good.ipam as object), certFile: undefined, keyFile: undefined } }, { containerID: 'tls3' })
   t.equal(noClient.code, 1, `without a client certificate: ${noClient.stdout}`)
   const noCa = await runIpam('ADD', { ...good, ipam: { ...(good.ipam as object), caFile: undefined } }, { containerID: 'tls4' })
