@@ -88,10 +88,14 @@ export async function run(argv: string[]): Promise<void> {
     .command('show <network>', 'show the cached attachments of a network', (y) =>
       jsonOption(y).positional('network', { type: 'string', describe: 'network name' }).epilogue(ENVIRONMENT),
       lazy(() => import('./commands/show')))
+    .command('ipam <network>', "how full the network's address pools are: per range, block and node (etcd-ipam, host-local)", (y) =>
+      jsonOption(y).positional('network', { type: 'string', describe: 'network name' })
+        .epilogue(`Reads the IPAM's own store: etcd-ipam's keys in etcd, host-local's files on this host. Read-only.\n\n${ENVIRONMENT}`),
+      lazy(() => import('./commands/ipam')))
     .command('version [network]', "print cnitool's version; with a network, ask each of its plugins for theirs", (y) =>
       jsonOption(y).positional('network', { type: 'string', describe: 'network whose plugins to ask (VERSION)' }),
       lazy(() => import('./commands/version')))
-    .demandCommand(1, 'name a command: add, check, del, gc, status, list, show or version')
+    .demandCommand(1, 'name a command: add, check, del, gc, status, list, show, ipam or version')
     .strict()
     .help()
     .alias('help', 'h')
@@ -122,6 +126,7 @@ const OPERANDS: Record<string, string> = {
   status: '<network> [netns]',
   list: '',
   show: '<network>',
+  ipam: '<network>',
   version: '[network]',
 }
 

@@ -9,6 +9,7 @@ type Entry = (args: string[]) => Promise<unknown>
 /** The CNI plugins: the bin directory holds one symlink per name. */
 export const PLUGINS: Record<string, Entry> = {
   bridge: async () => (await import('../plugins/bridge/main')).main(),
+  'etcd-ipam': async () => (await import('../plugins/etcd-ipam/main')).main(),
   firewall: async () => (await import('../plugins/firewall/main')).main(),
   'host-local': async () => (await import('../plugins/host-local/main')).main(),
   loopback: async () => (await import('../plugins/loopback/main')).main(),

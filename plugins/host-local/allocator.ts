@@ -5,11 +5,11 @@
  * addresses are skipped without trying them one by one, which keeps a nearly full /16 as cheap as
  * an empty one. The order in which addresses are tried is exactly the reference's.
  */
-import { IP, type Range, type RangeSet } from './range'
+import { IP, type Range, type RangeSet } from '../../lib/ipam/range'
 import type { AllocatorStore } from './store'
 
-export { canonicalizeRange, canonicalizeRangeSet, IP, parseIP, parseCIDR, Range, RangeSet } from './range'
-export type { Family, RangeConfig } from './range'
+export { canonicalizeRange, canonicalizeRangeSet, IP, parseIP, parseCIDR, Range, RangeSet } from '../../lib/ipam/range'
+export type { Family, RangeConfig } from '../../lib/ipam/range'
 export type { AllocatorStore } from './store'
 
 /** One allocated address with the range it came from. */

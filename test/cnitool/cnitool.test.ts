@@ -172,7 +172,7 @@ t.test('usage: help, missing arguments, unknown commands', async (t) => {
   }
   t.match(cnitool(undefined, ['add', '--help']).stdout, /NETCONFPATH/)
   t.same(cnitool(undefined, ['add', 'x']), { code: 1, stdout: '', stderr: 'missing arguments: cnitool add <network> <netns> (see: cnitool add --help)\n' })
-  t.same(cnitool(undefined, ['frob']), { code: 1, stdout: '', stderr: 'unknown command "frob" (commands: add, check, del, gc, status, list, show, version) (see: cnitool --help)\n' })
+  t.same(cnitool(undefined, ['frob']), { code: 1, stdout: '', stderr: 'unknown command "frob" (commands: add, check, del, gc, status, list, show, ipam, version) (see: cnitool --help)\n' })
   t.same(cnitool(undefined, ['add', 'a', 'b', '--bogus']), { code: 1, stdout: '', stderr: 'Unknown argument: bogus (see: cnitool add --help)\n' })
 })
 

@@ -8,7 +8,7 @@
  * run of taken addresses of any length with one binary search. Persistence (the `.tscni/` files)
  * is index-codec.ts and index-files.ts; when the index may be trusted is decided in store/index.ts.
  */
-import type { Family } from '../range'
+import type { Family } from '../../../lib/ipam/range'
 import type { DirStamp } from './files'
 
 /** Changes kept beside the snapshot in memory before they are merged into it. */

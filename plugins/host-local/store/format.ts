@@ -10,7 +10,7 @@
  *
  * Names and contents only: no I/O here.
  */
-import { formatV4, type IP, parseIP, parseIPv4Number } from '../range'
+import { formatV4, type IP, parseIP, parseIPv4Number } from '../../../lib/ipam/range'
 
 /** Separates container ID and ifname in an IP file. */
 export const LINE_BREAK = '\r\n'

@@ -23,7 +23,7 @@
 import { fs } from '../../../lib/native/fs'
 import { joinPath } from '../../../lib/util/path'
 import { native } from '../../../lib/native'
-import { type Family, IP, parseIP } from '../range'
+import { type Family, IP, parseIP } from '../../../lib/ipam/range'
 import { AllocIndex } from './alloc-index'
 import { goPathError } from '../go-errors'
 import { errCode, mkdirAll, sameStamp, statDirStamp, unlinkQuiet, writeAtomic, writeTemp } from './files'

@@ -31,6 +31,8 @@ const FILES = fs
   .readdirSync(DIR)
   .filter((f) => f.endsWith('.conflist'))
   .filter((f) => (JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as { plugins: unknown[] }).plugins.length === 1)
+  // etcd-ipam's example needs an etcd: test/plugins/etcd-ipam/example.test.ts runs it.
+  .filter((f) => (JSON.parse(fs.readFileSync(path.join(DIR, f), 'utf8')) as { plugins: Array<{ ipam?: { type?: string } }> }).plugins[0].ipam?.type !== 'etcd-ipam')
   .sort()
 
 /** The plugin config a runtime builds from a conflist's first plugin. */

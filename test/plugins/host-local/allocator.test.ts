@@ -15,7 +15,7 @@ import {
   type RangeConfig,
   type RangeSet,
 } from '../../../plugins/host-local/allocator'
-import { type Family, IP, parseIP } from '../../../plugins/host-local/range'
+import { type Family, IP, parseIP } from '../../../lib/ipam/range'
 import { Store } from '../../../plugins/host-local/store'
 
 const ip = (s: string): IP => {

@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import t from 'tap'
-import { parseIP } from '../../../plugins/host-local/range'
+import { parseIP } from '../../../lib/ipam/range'
 import { Store } from '../../../plugins/host-local/store'
 import { FAKE_NETNS, hlConf, ipFiles, lockIsFree, OURS, runHL, runHLAsync, sleep, tmpDir } from '../../helpers/host-local'
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import t from 'tap'
-import { IP, parseIP } from '../../../plugins/host-local/range'
+import { IP, parseIP } from '../../../lib/ipam/range'
 import { lockIsFree } from '../../helpers/host-local'
 import { goTrimSpace, INDEX_DIR, INDEX_FILE, Store, validateNetworkName } from '../../../plugins/host-local/store'
 

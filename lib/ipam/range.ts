@@ -2,9 +2,9 @@
  * Ranges and range sets of host-local, with the reference's defaults and error texts
  * (reference-plugins.md §2.1). Addresses are lib/ip's IP (bigints tagged with a family).
  */
-import { type Family, IP, parseCIDR, parseIPField } from '../../lib/ip/address'
+import { type Family, IP, parseCIDR, parseIPField } from '../ip/address'
 
-export { type Family, IP, type ParsedCIDR, formatIP, formatV4, parseCIDR, parseIP, parseIPField, parseIPv4Number } from '../../lib/ip/address'
+export { type Family, IP, type ParsedCIDR, formatIP, formatV4, parseCIDR, parseIP, parseIPField, parseIPv4Number } from '../ip/address'
 
 function hostMask(bits: number, prefix: number): bigint {
   return (1n << BigInt(bits - prefix)) - 1n

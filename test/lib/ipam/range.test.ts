@@ -6,7 +6,7 @@ import {
   parseIP,
   Range,
   RangeSet,
-} from '../../../plugins/host-local/range'
+} from '../../../lib/ipam/range'
 
 const ip = (s: string): IP => {
   const v = parseIP(s)
