@@ -7,7 +7,7 @@
  */
 import { fs } from '../../lib/native/fs'
 import type { DNS } from '../../lib/skel/result/types'
-import { goPathError } from './go-errors'
+import { goPathError } from '../../lib/util/go-errors'
 import { goTrimSpace } from './store/format'
 
 /** Go's bufio.Scanner refuses a line longer than this (its default buffer). */

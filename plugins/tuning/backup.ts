@@ -10,7 +10,7 @@
  * written to a temporary name beside it and renamed, so a reader never sees half a file.
  */
 import { fs } from '../../lib/native/fs'
-import { goErrText } from './sysctl'
+import { goErrnoText } from '../../lib/util/go-errors'
 
 export interface Backup {
   mac?: string
@@ -103,7 +103,7 @@ export function readBackupText(file: string): string | undefined {
     return fs.readFileSync(file, 'utf8') as string
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined
-    throw new Error(`failed to read ${file}: ${goErrText(err)}`)
+    throw new Error(`failed to read ${file}: ${goErrnoText(err)}`)
   }
 }
 
@@ -143,12 +143,12 @@ export function ensureDataDir(dataDir: string): void {
       // The last element must be a real directory; above it a symlink (/var/run -> /run) is fine.
       st = last ? fs.lstatSync(dir) : fs.statSync(dir)
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to create backup directory: stat ${dir}: ${goErrText(err)}`)
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to create backup directory: stat ${dir}: ${goErrnoText(err)}`)
       try {
         fs.mkdirSync(dir, { mode: 0o600 })
       } catch (mkErr) {
         if ((mkErr as NodeJS.ErrnoException).code !== 'EEXIST') {
-          throw new Error(`failed to create backup directory: mkdir ${dir}: ${goErrText(mkErr)}`)
+          throw new Error(`failed to create backup directory: mkdir ${dir}: ${goErrnoText(mkErr)}`)
         }
       }
       st = fs.lstatSync(dir)
@@ -186,7 +186,7 @@ export function writeBackupText(dataDir: string, file: string, text: string): vo
     } catch {
       // not there
     }
-    throw new Error(`failed to save file ${file}: ${goErrText(err)}`)
+    throw new Error(`failed to save file ${file}: ${goErrnoText(err)}`)
   }
 }
 
@@ -199,6 +199,6 @@ export function removeBackup(file: string): void {
   try {
     fs.unlinkSync(file)
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to remove file ${file}: ${goErrText(err)}`)
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`failed to remove file ${file}: ${goErrnoText(err)}`)
   }
 }

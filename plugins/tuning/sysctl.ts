@@ -10,6 +10,7 @@
  *
  * Everything here that touches /proc/sys is synchronous: it runs inside the container's namespace.
  */
+import { goErrnoText } from '../../lib/util/go-errors'
 import { fs } from '../../lib/native/fs'
 
 export const ALLOWLIST_FILE = '/etc/cni/tuning/allowlist.conf'
@@ -58,7 +59,7 @@ export function checkAllowlist(keys: Iterable<string>, file = ALLOWLIST_FILE): v
     text = fs.readFileSync(file, 'utf8') as string
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return
-    throw new Error(`reading ${file}: ${goErrText(err)}`)
+    throw new Error(`reading ${file}: ${goErrnoText(err)}`)
   }
   checkAllowlistText(keys, text, file)
 }
@@ -80,30 +81,13 @@ export function checkAllowlistText(keys: Iterable<string>, text: string, file = 
   }
 }
 
-// libuv's descriptions (what our fs errors carry) where Go's (glibc's strerror) differ.
-const GO_TEXT: Record<string, string> = {
-  EEXIST: 'file exists',
-  EISDIR: 'is a directory',
-  ELOOP: 'too many levels of symbolic links',
-  ENAMETOOLONG: 'file name too long',
-  EIO: 'input/output error',
-}
-
-/** The text of an fs error as Go prints it (`no such file or directory`). */
-export function goErrText(err: unknown): string {
-  const e = err as NodeJS.ErrnoException
-  if (e && typeof e.code === 'string' && GO_TEXT[e.code]) return GO_TEXT[e.code]
-  const m = /^E[A-Z0-9]+: (.*?)(?:, [a-z_]+(?: '.*')?)?$/s.exec(e?.message ?? '')
-  return m ? m[1] : String(e?.message ?? err)
-}
-
 /** The current value, one trailing newline removed (what CHECK compares, as the reference does). */
 export function readSysctlFile(file: string): string {
   let text: string
   try {
     text = fs.readFileSync(file, 'utf8') as string
   } catch (err) {
-    throw new Error(`open ${file}: ${goErrText(err)}`)
+    throw new Error(`open ${file}: ${goErrnoText(err)}`)
   }
   return text.endsWith('\n') ? text.slice(0, -1) : text
 }
@@ -118,14 +102,14 @@ export function writeSysctlFile(file: string, value: string): void {
   try {
     fd = fs.openSync(file, O_WRONLY | O_TRUNC)
   } catch (err) {
-    throw new Error(`open ${file}: ${goErrText(err)}`)
+    throw new Error(`open ${file}: ${goErrnoText(err)}`)
   }
   try {
     const data = Buffer.from(value, 'utf8')
     // One write(2): a sysctl takes the whole value at once.
     if (data.length > 0) fs.writeSync(fd, data)
   } catch (err) {
-    throw new Error(`write ${file}: ${goErrText(err)}`)
+    throw new Error(`write ${file}: ${goErrnoText(err)}`)
   } finally {
     fs.closeSync(fd)
   }

@@ -64,7 +64,8 @@ export function deleteNetns(name: string): void {
   }
 }
 
-function pidAlive(pid: number): boolean {
+/** True while process `pid` exists (the pid in a test resource's name: is its run still going?). */
+export function pidAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
     return true

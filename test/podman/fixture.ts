@@ -28,7 +28,7 @@ import { type SpawnSyncReturns, spawnSync } from 'node:child_process'
 import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
-import { NETNS_PREFIX, type TestNetns, deleteNetns } from '../helpers/netns'
+import { NETNS_PREFIX, type TestNetns, deleteNetns, pidAlive } from '../helpers/netns'
 import { BIN_DIR, NSENTER } from '../helpers/plugin'
 
 export const PODMAN = '/usr/bin/podman'
@@ -373,14 +373,6 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms)
 }
 
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM'
-  }
-}
 
 // --- reading the fake host back ---------------------------------------------------------------
 

@@ -7,7 +7,7 @@
  */
 import { fs } from '../../../lib/native/fs'
 import { joinPath } from '../../../lib/util/path'
-import { goPathError } from '../go-errors'
+import { goPathError } from '../../../lib/util/go-errors'
 import { TMP_PREFIX } from './format'
 
 export function errCode(err: unknown): string | undefined {

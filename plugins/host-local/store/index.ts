@@ -25,7 +25,7 @@ import { joinPath } from '../../../lib/util/path'
 import { native } from '../../../lib/native'
 import { type Family, IP, parseIP } from '../../../lib/ipam/range'
 import { AllocIndex } from './alloc-index'
-import { goPathError } from '../go-errors'
+import { goPathError } from '../../../lib/util/go-errors'
 import { errCode, mkdirAll, sameStamp, statDirStamp, unlinkQuiet, writeAtomic, writeTemp } from './files'
 import {
   type AllocationOwner,

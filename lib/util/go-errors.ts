@@ -1,6 +1,6 @@
 /**
  * File-system errors worded like Go's *os.PathError ("mkdir /x: not a directory",
- * "open /etc/x: no such file or directory"), which is what the reference host-local prints.
+ * "open /etc/x: no such file or directory"), which is what the reference plugins print.
  * Node's own text ("ENOTDIR: not a directory, mkdir '/x'") carries the same facts in another
  * order, and sometimes without the path.
  */
@@ -16,13 +16,15 @@ const GO_TEXT: Record<string, string> = {
   EAGAIN: 'resource temporarily unavailable',
 }
 
-/** The errno's text as Go prints it, e.g. "no such file or directory". */
-export function goErrnoText(err: NodeJS.ErrnoException): string {
-  const code = err.code ?? ''
+/** The errno's text as Go prints it, e.g. "no such file or directory"; any other error's message. */
+export function goErrnoText(err: unknown): string {
+  const e = err as NodeJS.ErrnoException | undefined
+  const code = typeof e?.code === 'string' ? e.code : ''
   if (GO_TEXT[code]) return GO_TEXT[code]
+  const message = typeof e?.message === 'string' ? e.message : String(err)
   // Node: "<CODE>: <description>, <syscall> '<path>'".
-  const m = /^[A-Z0-9]+: (.*?)(?:, [a-z_]+(?: '.*')?)?$/s.exec(err.message)
-  return m ? m[1] : err.message
+  const m = /^[A-Z0-9]+: (.*?)(?:, [a-z_]+(?: '.*')?)?$/s.exec(message)
+  return m ? m[1] : message
 }
 
 /** `<op> <path>: <errno text>`, or the error unchanged when it is not an errno error. */
