@@ -1,4 +1,4 @@
-// examples/netconf/90-bridge-etcd-ipam.conflist as it is, through dist/cnitool inside a fake host
+// examples/netconf/95-bridge-etcd-ipam.conflist as it is, through dist/cnitool inside a fake host
 // (nsenter), with CNI_PATH=dist/bin: two containers attach, ping each other and the gateway,
 // CHECK passes, `cnitool ipam shared` shows the pool, DEL leaves no address in etcd.
 // Redirected: the etcd endpoint (the example says 127.0.0.1:2379; here etcd runs inside the fake
@@ -14,7 +14,7 @@ import { BIN_DIR, NSENTER, RUNTIME_PATH } from '../../helpers/plugin'
 
 const ROOT = path.join(__dirname, '..', '..', '..')
 const CNITOOL = path.join(ROOT, 'dist', 'cnitool')
-const FILE = path.join(ROOT, 'examples', 'netconf', '90-bridge-etcd-ipam.conflist')
+const FILE = path.join(ROOT, 'examples', 'netconf', '95-bridge-etcd-ipam.conflist')
 
 function inNs(ns: TestNetns, cmd: string[], env: Record<string, string> = {}) {
   const r = spawnSync(NSENTER, [`--net=${ns.path}`, '--', ...cmd], { env: { PATH: RUNTIME_PATH, ...env }, encoding: 'utf8', timeout: 60_000 })
@@ -22,7 +22,7 @@ function inNs(ns: TestNetns, cmd: string[], env: Record<string, string> = {}) {
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr }
 }
 
-t.test('90-bridge-etcd-ipam.conflist through cnitool', { skip: !HAVE_ETCD && 'etcd is not installed' }, async (t) => {
+t.test('95-bridge-etcd-ipam.conflist through cnitool', { skip: !HAVE_ETCD && 'etcd is not installed' }, async (t) => {
   const host = makeNetns(t, 'etcd-exhost')
   execIp(host, ['link', 'set', 'lo', 'up'])
   await startCluster(t, { base: 23840, netns: host.path })

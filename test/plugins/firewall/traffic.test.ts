@@ -4,7 +4,7 @@
 // one isolated bridge into the other is dropped, while the containers of one bridge and the host
 // (the gateway) still reach each other.
 //
-// Then examples/netconf/90-podman-isolated-firewall.conflist (podman's `network create -o
+// Then examples/netconf/87-podman-isolated-firewall.conflist (podman's `network create -o
 // isolate=true` shape: bridge + portmap + firewall with backend "" and ingressPolicy same-bridge)
 // run as it is through dist/cnitool inside a fake host, with podman's CNI_ARGS: two containers
 // attach, reach each other and the host, CHECK passes, and DEL leaves only the shared chains and
@@ -61,7 +61,7 @@ t.test('open lets the containers through; same-bridge isolates the bridges from 
 
 const ROOT = path.join(__dirname, '..', '..', '..')
 const CNITOOL = path.join(ROOT, 'dist', 'cnitool')
-const FILE = path.join(ROOT, 'examples', 'netconf', '90-podman-isolated-firewall.conflist')
+const FILE = path.join(ROOT, 'examples', 'netconf', '87-podman-isolated-firewall.conflist')
 
 function cnitool(host: TestNetns, args: string[], env: Record<string, string>) {
   const r = spawnSync(NSENTER, [`--net=${host.path}`, '--', CNITOOL, ...args], { env: { PATH: RUNTIME_PATH, ...env }, encoding: 'utf8', timeout: 60_000 })
@@ -71,7 +71,7 @@ function cnitool(host: TestNetns, args: string[], env: Record<string, string>) {
 
 const filterCni = (ns: TestNetns) => save(ns, 4).filter((l) => l.includes('CNI-') && !l.startsWith('-A POSTROUTING') && !l.startsWith(':CNI-HOSTPORT'))
 
-t.test('90-podman-isolated-firewall.conflist through cnitool', async (t) => {
+t.test('87-podman-isolated-firewall.conflist through cnitool', async (t) => {
   const w = world(t, 'fwex')
   const netconfDir = tempDir(t)
   const fwData = tempDir(t)
