@@ -19,7 +19,8 @@
  * network, containers or cgroup parent, is
  * removed by cleanup(): the container netns files (/run/netns/netns-*), runc's state
  * (/run/runc/<id>), the result cache (/var/lib/cni/results/<network>-*), host-local's store
- * (/var/lib/cni/networks/<network>, the conflist sets no dataDir) and the cgroups under
+ * (/var/lib/cni/networks/<network>, the conflist sets no dataDir), our firewall's records
+ * (/var/lib/cni/firewall/<network>) and the cgroups under
  * /sys/fs/cgroup/<controller>/<cgroup parent>. cleanup() also kills every process whose command line
  * names the private directory (conmon, `podman container cleanup`) and the containers' processes.
  * A run killed before its teardown is swept by the next one (state.json records what it made).
@@ -338,6 +339,7 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
   })
   step('CNI store and cache', () => {
     fs.rmSync(path.join('/var/lib/cni/networks', state.network), { recursive: true, force: true })
+    fs.rmSync(path.join('/var/lib/cni/firewall', state.network), { recursive: true, force: true })
     const results = '/var/lib/cni/results'
     if (fs.existsSync(results)) for (const f of fs.readdirSync(results)) if (f.startsWith(`${state.network}-`)) fs.rmSync(path.join(results, f), { force: true })
   })

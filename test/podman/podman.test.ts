@@ -179,6 +179,7 @@ t.test('podman network create, three containers on our plugins, rm leaves nothin
   t.same(reserved, [], 'host-local holds no address')
   const cache = '/var/lib/cni/results'
   t.same(fs.existsSync(cache) ? fs.readdirSync(cache).filter((f) => f.startsWith(`${net}-`)) : [], [], 'no result cached')
+  t.notOk(fs.existsSync(path.join('/var/lib/cni/firewall', net)), "the firewall's records of the network are gone")
 
   p.must(['network', 'rm', net])
   t.notOk(fs.existsSync(path.join(p.dir, 'net.d', `${net}.conflist`)), 'the conflist is gone')
