@@ -23,8 +23,8 @@ import type { IP, RangeSet } from '../../lib/ipam/range'
 import {
   type Attachment,
   canonicalRangeSets,
+  type FoldedRangeNet,
   decodeValues,
-  type RawRange,
   RUNTIME_FIELDS,
   rangeSetConfigs,
   rangeSetsShape,
@@ -80,20 +80,8 @@ const NET_SHAPE: GoShape = {
 }
 
 /** The folded, type-checked config (what the schema guarantees). */
-interface FoldedNet {
-  name: string
-  cniVersion?: string
-  ipam?: RawRange & {
-    type?: string
-    ranges?: RawRange[][]
-    routes?: Route[]
-    dataDir?: string
-    resolvConf?: string
-  }
-  runtimeConfig?: { ipRanges?: RawRange[][]; ips?: string[] }
-  args?: { cni?: { ips?: string[] } }
-  'cni.dev/valid-attachments'?: Attachment[]
-  'cni.dev/attachments'?: Attachment[]
+interface FoldedNet extends FoldedRangeNet {
+  ipam?: FoldedRangeNet['ipam'] & { type?: string; dataDir?: string; resolvConf?: string }
 }
 
 function foldNet(conf: BaseNetConf): FoldedNet {
