@@ -4,7 +4,8 @@
 // uses (dist/bin; see fixture.ts for the developer-only override), inside a fake host, with what
 // podman passes (CNI_ARGS, lower-case portMappings): two containers attach, reach each other and
 // the gateway, a mapped port answers, CHECK passes, and DEL leaves only the shared chains.
-// Only host-local's dataDir is redirected (and the result cache), into a private dir in /run.
+// Only the plugins' data directories (host-local's, the firewall's, tuning's) and the result cache
+// are redirected, into a private dir in /run.
 import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -58,7 +59,11 @@ t.test('90-podman-generated.conflist: ADD, traffic, CHECK, DEL through dist/cnit
   const dataDir = path.join(dir, 'ipam')
   const netconfDir = path.join(dir, 'net.d')
   fs.mkdirSync(netconfDir)
-  for (const p of list.plugins) if (p.ipam) p.ipam.dataDir = dataDir
+  for (const p of list.plugins) {
+    if (p.ipam) p.ipam.dataDir = dataDir
+    // The firewall's records and tuning's saved originals too: nothing under /var/lib/cni or /run/cni.
+    if (p.type === 'firewall' || p.type === 'tuning') p.dataDir = path.join(dir, p.type)
+  }
   fs.writeFileSync(path.join(netconfDir, path.basename(FILE)), JSON.stringify(list, null, 3))
 
   const host = makeNetns(t, 'podex-host')

@@ -40,6 +40,9 @@ const PRIVATE_PREFIX = 'tscni-test-podman-'
 const PODMAN_PATH = '/usr/sbin:/sbin'
 
 /** The plugins podman's generated conflist chains, plus host-local (bridge's IPAM). */
+/** Where our firewall records attachments when the conflist names no dataDir (podman's does not). */
+const FIREWALL_RECORDS = '/var/lib/cni/firewall'
+
 export const PODMAN_PLUGINS = ['bridge', 'host-local', 'portmap', 'firewall', 'tuning']
 
 export interface PodmanState {
@@ -49,6 +52,8 @@ export interface PodmanState {
   hostNetns?: string
   containerIds: string[]
   sandboxes: string[]
+  /** /var/lib/cni/firewall did not exist before this run (our firewall's default records dir). */
+  firewallDirMade?: boolean
 }
 
 export interface Podman {
@@ -122,6 +127,7 @@ export function makePodman(host: TestNetns): Podman {
     hostNetns: host.name,
     containerIds: [],
     sandboxes: [],
+    firewallDirMade: !fs.existsSync(FIREWALL_RECORDS),
   }
   const save = () => fs.writeFileSync(path.join(dir, 'state.json'), JSON.stringify(state))
   save()
@@ -339,7 +345,14 @@ export function cleanup(state: PodmanState, host?: TestNetns): string[] {
   })
   step('CNI store and cache', () => {
     fs.rmSync(path.join('/var/lib/cni/networks', state.network), { recursive: true, force: true })
-    fs.rmSync(path.join('/var/lib/cni/firewall', state.network), { recursive: true, force: true })
+    fs.rmSync(path.join(FIREWALL_RECORDS, state.network), { recursive: true, force: true })
+    if (state.firewallDirMade) {
+      try {
+        fs.rmdirSync(FIREWALL_RECORDS) // only when empty: records of anything else stay
+      } catch {
+        // not empty, or gone
+      }
+    }
     const results = '/var/lib/cni/results'
     if (fs.existsSync(results)) for (const f of fs.readdirSync(results)) if (f.startsWith(`${state.network}-`)) fs.rmSync(path.join(results, f), { force: true })
   })
